@@ -1,0 +1,9 @@
+/** Error reasons of the tenants module (`extensions.reason`). */
+export const TenantErrors = {
+  INVALID_TIMEZONE: 'INVALID_TIMEZONE',
+  UNKNOWN_CURRENCY: 'UNKNOWN_CURRENCY',
+  NOT_YOUR_TENANT: 'NOT_YOUR_TENANT',
+  ROLE_ABOVE_YOURS: 'ROLE_ABOVE_YOURS',
+  KEY_ALREADY_REVOKED: 'KEY_ALREADY_REVOKED',
+  DUPLICATE_EMAIL: 'DUPLICATE_EMAIL',
+} as const;
