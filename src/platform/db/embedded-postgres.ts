@@ -48,6 +48,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   } catch (err) {
     throw new Error(
       `embedded PostgreSQL failed to start on 127.0.0.1:${opts.port} (data ${databaseDir}); is the port taken? Set EMBEDDED_PG_PORT. ${String(err ?? '')}`,
+      { cause: err },
     );
   }
   log.info({ port: opts.port, databaseDir }, 'embedded PostgreSQL started');
