@@ -2,6 +2,7 @@ import { Arg, Args, Authorized, FieldResolver, ID, Mutation, Query, Resolver, Ro
 import { Role } from '../../platform/auth/roles';
 import type { RequestContext } from '../../platform/context';
 import { PageArgs } from '../../platform/graphql/connection';
+import { pageComplexity } from '../../platform/graphql/limits';
 import { Ctx } from '../../platform/graphql/gql-context';
 import { Money } from '../../platform/graphql/money.type';
 import { SortDirection } from '../../platform/graphql/sort-direction';
@@ -23,7 +24,7 @@ export class CustomerResolver {
   ) {}
 
   @Authorized()
-  @Query(() => CustomerConnection, { complexity: ({ args, childComplexity }) => 1 + (args.first ?? 50) * childComplexity })
+  @Query(() => CustomerConnection, { complexity: pageComplexity })
   customers(
     @Ctx() ctx: RequestContext,
     @Args() page: PageArgs,

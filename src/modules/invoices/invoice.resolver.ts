@@ -4,6 +4,7 @@ import type { RequestContext } from '../../platform/context';
 import type { DomainEvent } from '../../platform/events/event-bus';
 import { flatMapEvents } from '../../platform/events/flat-map';
 import { PageArgs } from '../../platform/graphql/connection';
+import { pageComplexity } from '../../platform/graphql/limits';
 import { Ctx, type GqlContext } from '../../platform/graphql/gql-context';
 import { Money } from '../../platform/graphql/money.type';
 import { DateScalar } from '../../platform/graphql/scalars';
@@ -57,7 +58,7 @@ export class InvoiceResolver {
   ) {}
 
   @Authorized()
-  @Query(() => InvoiceConnection, { complexity: ({ args, childComplexity }) => 1 + (args.first ?? 50) * childComplexity })
+  @Query(() => InvoiceConnection, { complexity: pageComplexity })
   invoices(
     @Ctx() ctx: RequestContext,
     @Args() page: PageArgs,

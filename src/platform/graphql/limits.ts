@@ -23,7 +23,13 @@ export function complexityPlugin(schema: GraphQLSchema, max: number): ApolloServ
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          const cost = operationComplexity(schema, document, request.variables ?? {}, request.operationName);
+          let cost: number;
+          try {
+            cost = operationComplexity(schema, document, request.variables ?? {}, request.operationName);
+          } catch {
+            // Variables that do not coerce: execution reports them as BAD_USER_INPUT.
+            return;
+          }
           if (cost > max) {
             throw new GraphQLError(`Query is too complex: ${cost}, the limit is ${max}. Ask for fewer items or fields.`, {
               extensions: { code: 'QUERY_TOO_COMPLEX', complexity: cost, maximumComplexity: max },
@@ -33,4 +39,10 @@ export function complexityPlugin(schema: GraphQLSchema, max: number): ApolloServ
       };
     },
   };
+}
+
+/** Cost of a paged list field: its page size (capped at the maximum page) times its children. */
+export function pageComplexity({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }): number {
+  const first = typeof args.first === 'number' ? Math.min(Math.max(args.first, 1), 500) : 50;
+  return 1 + first * childComplexity;
 }
