@@ -73,6 +73,7 @@ export class Foundation1764000000000 implements MigrationInterface {
         credit_hold boolean NOT NULL DEFAULT false,
         portal_status varchar(16) NOT NULL DEFAULT 'NONE',
         renewal_date date,
+        source_hash char(40),
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (tenant_id, external_id)
@@ -117,6 +118,7 @@ export class Foundation1764000000000 implements MigrationInterface {
         po_number varchar(64),
         void_reason varchar(500),
         voided_at timestamptz,
+        source_hash char(40),
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (tenant_id, external_id)

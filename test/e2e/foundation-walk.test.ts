@@ -53,6 +53,22 @@ describe('foundation walk (e2e over HTTP)', () => {
     expect(byExt['I-10']).toMatchObject({ status: 'PAID', openBalance: { amount: '0.00' } });
   });
 
+  it('is idempotent: the same upsert again writes, audits and announces nothing', async () => {
+    const audits = async () => (await t.app.dataSource.query('SELECT count(*)::int AS n FROM audit_events'))[0].n as number;
+    const before = await audits();
+    const c = dataOf(await t.gql(UpsertCustomersDocument, { input: fx.customers })).upsertCustomers;
+    expect(c.results.map((r) => [r.created, r.changed])).toEqual(fx.customers.map(() => [false, false]));
+    const i = dataOf(await t.gql(UpsertInvoicesDocument, { input: fx.invoices })).upsertInvoices;
+    expect(i.results.every((r) => r.created === false && r.changed === false && r.errors.length === 0)).toBe(true);
+    expect(await audits()).toBe(before);
+    const counts = await t.app.dataSource.query('SELECT (SELECT count(*) FROM invoices)::int AS i, (SELECT count(*) FROM invoice_lines)::int AS l, (SELECT count(*) FROM contacts)::int AS c');
+    expect(counts[0]).toEqual({ i: 10, l: 2, c: 3 });
+    // A real change is written and audited.
+    const changed = dataOf(await t.gql(UpsertInvoicesDocument, { input: [{ ...fx.invoices[2], total: '850.00' }] })).upsertInvoices.results[0];
+    expect(changed).toMatchObject({ created: false, changed: true, invoice: { total: { amount: '850.00' }, openBalance: { amount: '850.00' } } });
+    expect(await audits()).toBe(before + 1);
+  });
+
   it('lists the overdue invoices of US01 with their customers, paged, as the collector', async () => {
     const me = dataOf(await t.gql(MeDocument, {}, collectorKey));
     expect(me.me.role).toBe('COLLECTOR');

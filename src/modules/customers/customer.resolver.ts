@@ -45,7 +45,7 @@ export class CustomerResolver {
   @Mutation(() => UpsertCustomersPayload, { description: 'Create or update up to 1,000 customers by externalId; each item succeeds or fails on its own.' })
   async upsertCustomers(@Ctx() ctx: RequestContext, @Arg('input', () => [UpsertCustomerInput]) input: UpsertCustomerInput[]): Promise<UpsertCustomersPayload> {
     const outcomes = await this.customerService.upsert(ctx, input);
-    const results = outcomes.map((o) => ({ index: o.index, externalId: o.externalId, customer: o.record, created: o.created, errors: o.errors }));
+    const results = outcomes.map((o) => ({ index: o.index, externalId: o.externalId, customer: o.record, created: o.created, changed: o.changed, errors: o.errors }));
     const failed = results.filter((r) => r.errors.length > 0).length;
     return { results, failed, succeeded: results.length - failed };
   }

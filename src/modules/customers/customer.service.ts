@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { In, type SelectQueryBuilder } from 'typeorm';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput, type FieldProblem } from '../../platform/errors';
-import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import { chunks, sourceHash, unnestSource, type BulkColumn } from '../../platform/db/bulk';
 import { keysetPage } from '../../platform/db/keyset';
 import type { Connection } from '../../platform/graphql/connection';
 import type { AuditService } from '../audit/audit.service';
@@ -20,7 +20,15 @@ export interface UpsertOutcome<T> {
   externalId: string;
   record: T | null;
   created?: boolean;
+  /** False when the item matched what was already stored: nothing was written. */
+  changed?: boolean;
   errors: FieldProblem[];
+}
+
+export interface WrittenRow {
+  id: string;
+  created: boolean;
+  changed: boolean;
 }
 
 const customerColumns: BulkColumn<CustomerRow>[] = [
@@ -37,6 +45,7 @@ const customerColumns: BulkColumn<CustomerRow>[] = [
   { name: 'credit_hold', type: 'boolean', value: (r) => r.creditHold },
   { name: 'portal_status', type: 'text', value: (r) => r.portalStatus },
   { name: 'renewal_date', type: 'date', value: (r) => r.renewalDate },
+  { name: 'source_hash', type: 'text', value: (r) => sourceHash(r) },
 ];
 const contactColumns: BulkColumn<ContactRow & { customerId: string; position: number }>[] = [
   { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
@@ -80,7 +89,7 @@ export class CustomerService {
     const byId = new Map((await ctx.em.getRepository(Customer).findBy({ tenantId: ctx.tenantId, id: In([...written.values()].map((w) => w.id)) })).map((c) => [c.id, c]));
     for (const v of valid) {
       const w = written.get(v.row.externalId)!;
-      Object.assign(outcomes[v.index], { record: byId.get(w.id) ?? null, created: w.created });
+      Object.assign(outcomes[v.index], { record: byId.get(w.id) ?? null, created: w.created, changed: w.changed });
     }
     return outcomes;
   }
@@ -89,17 +98,20 @@ export class CustomerService {
    * Writes validated rows (the seeder and importers call this directly). New customers are
    * inserted; existing ones updated, keeping credit hold, portal status and contacts unless given.
    */
-  async write(ctx: RequestContext, rows: CustomerRow[], opts: { audit?: boolean } = {}): Promise<Map<string, { id: string; created: boolean }>> {
-    const result = new Map<string, { id: string; created: boolean }>();
+  async write(ctx: RequestContext, rows: CustomerRow[], opts: { audit?: boolean } = {}): Promise<Map<string, WrittenRow>> {
+    const result = new Map<string, WrittenRow>();
     await ctx.em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`customers:${ctx.tenantId}`]);
     for (const batch of chunks(rows, MAX_BULK)) {
-      const existing: { id: string; external_id: string }[] = await ctx.em.query(
-        'SELECT id, external_id FROM customers WHERE tenant_id = $1 AND external_id = ANY($2::text[])',
+      const existing: { id: string; external_id: string; source_hash: string | null }[] = await ctx.em.query(
+        'SELECT id, external_id, source_hash FROM customers WHERE tenant_id = $1 AND external_id = ANY($2::text[])',
         [ctx.tenantId, batch.map((r) => r.externalId)],
       );
+      const byExt = new Map(existing.map((e) => [e.external_id, e]));
       const existingIds = new Map(existing.map((e) => [e.external_id, e.id]));
-      const inserts = batch.filter((r) => !existingIds.has(r.externalId));
-      const updates = batch.filter((r) => existingIds.has(r.externalId));
+      const inserts = batch.filter((r) => !byExt.has(r.externalId));
+      const unchanged = batch.filter((r) => byExt.get(r.externalId)?.source_hash === sourceHash(r));
+      unchanged.forEach((r) => result.set(r.externalId, { id: existingIds.get(r.externalId)!, created: false, changed: false }));
+      const updates = batch.filter((r) => byExt.has(r.externalId) && !unchanged.includes(r));
       if (inserts.length) {
         const src = unnestSource(customerColumns, inserts, 2);
         const names = customerColumns.map((c) => c.name).join(', ');
@@ -109,7 +121,7 @@ export class CustomerService {
            FROM ${src.sql} RETURNING id, external_id`,
           [ctx.tenantId, ...src.params],
         );
-        ins.forEach((r) => result.set(r.external_id, { id: r.id, created: true }));
+        ins.forEach((r) => result.set(r.external_id, { id: r.id, created: true, changed: true }));
       }
       if (updates.length) {
         const src = unnestSource(customerColumns, updates, 2);
@@ -117,13 +129,13 @@ export class CustomerService {
           `UPDATE customers c SET entity_id = v.entity_id, name = v.name, segment = v.segment, tier = v.tier, country = v.country,
              locale = v.locale, currency = v.currency, owner_user_id = v.owner_user_id, credit_limit_minor = v.credit_limit_minor,
              renewal_date = v.renewal_date, credit_hold = COALESCE(v.credit_hold, c.credit_hold),
-             portal_status = COALESCE(v.portal_status, c.portal_status), updated_at = now()
+             portal_status = COALESCE(v.portal_status, c.portal_status), source_hash = v.source_hash, updated_at = now()
            FROM ${src.sql} WHERE c.tenant_id = $1 AND c.external_id = v.external_id`,
           [ctx.tenantId, ...src.params],
         );
-        updates.forEach((r) => result.set(r.externalId, { id: existingIds.get(r.externalId)!, created: false }));
+        updates.forEach((r) => result.set(r.externalId, { id: existingIds.get(r.externalId)!, created: false, changed: true }));
       }
-      const withContacts = batch.filter((r) => r.contacts !== null);
+      const withContacts = [...inserts, ...updates].filter((r) => r.contacts !== null);
       if (withContacts.length) {
         const ids = withContacts.map((r) => result.get(r.externalId)!.id);
         await ctx.em.query('DELETE FROM contacts WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])', [ctx.tenantId, ids]);
@@ -137,7 +149,7 @@ export class CustomerService {
       if (opts.audit !== false) {
         await this.audit.record(
           ctx,
-          ...batch.map((r) => {
+          ...[...inserts, ...updates].map((r) => {
             const w = result.get(r.externalId)!;
             return { action: w.created ? 'customer.created' : 'customer.updated', subjectType: 'Customer', subjectId: w.id, data: { externalId: r.externalId } };
           }),

@@ -80,7 +80,7 @@ export class InvoiceResolver {
   @Mutation(() => UpsertInvoicesPayload, { description: 'Create or update up to 1,000 invoices by externalId; each item succeeds or fails on its own.' })
   async upsertInvoices(@Ctx() ctx: RequestContext, @Arg('input', () => [UpsertInvoiceInput]) input: UpsertInvoiceInput[]): Promise<UpsertInvoicesPayload> {
     const outcomes = await this.invoiceService.upsert(ctx, input);
-    const results = outcomes.map((o) => ({ index: o.index, externalId: o.externalId, invoice: o.record, created: o.created, errors: o.errors }));
+    const results = outcomes.map((o) => ({ index: o.index, externalId: o.externalId, invoice: o.record, created: o.created, changed: o.changed, errors: o.errors }));
     const failed = results.filter((r) => r.errors.length > 0).length;
     return { results, failed, succeeded: results.length - failed };
   }

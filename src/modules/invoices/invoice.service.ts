@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { In, type SelectQueryBuilder } from 'typeorm';
 import { inTransaction, type RequestContext } from '../../platform/context';
-import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import { chunks, sourceHash, unnestSource, type BulkColumn } from '../../platform/db/bulk';
 import { keysetPage } from '../../platform/db/keyset';
 import { badInput, notFound, type FieldProblem } from '../../platform/errors';
 import { emitEvent } from '../../platform/events/event-bus';
@@ -9,7 +9,7 @@ import type { Connection } from '../../platform/graphql/connection';
 import { addDays } from '../../platform/time/dates';
 import type { AuditService } from '../audit/audit.service';
 import { Customer } from '../customers/customer.entity';
-import { escapeLike, MAX_BULK, type CustomerService, type UpsertOutcome } from '../customers/customer.service';
+import { escapeLike, MAX_BULK, type CustomerService, type UpsertOutcome, type WrittenRow } from '../customers/customer.service';
 import type { LegalEntityService } from '../legal-entities/legal-entity.service';
 import type { TenantService } from '../tenants/tenant.service';
 import { InvoiceOrderField, type InvoiceFilter, type UpsertInvoiceInput } from './dto/invoice.inputs';
@@ -28,7 +28,7 @@ export interface InvoicesChangedPayload extends Record<string, unknown> {
   ids: string[];
 }
 
-type Resolved = InvoiceRow & { openBalanceMinor: bigint; status: InvoiceStatus };
+type Resolved = InvoiceRow & { openBalanceMinor: bigint; status: InvoiceStatus; sourceHash: string };
 
 const invoiceColumns: BulkColumn<Resolved>[] = [
   { name: 'external_id', type: 'text', value: (r) => r.externalId },
@@ -46,6 +46,7 @@ const invoiceColumns: BulkColumn<Resolved>[] = [
   { name: 'open_balance_minor', type: 'bigint', value: (r) => r.openBalanceMinor },
   { name: 'status', type: 'text', value: (r) => r.status },
   { name: 'po_number', type: 'text', value: (r) => r.poNumber },
+  { name: 'source_hash', type: 'text', value: (r) => r.sourceHash },
 ];
 const lineColumns: BulkColumn<InvoiceLineRow & { invoiceId: string }>[] = [
   { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId },
@@ -58,7 +59,7 @@ const lineColumns: BulkColumn<InvoiceLineRow & { invoiceId: string }>[] = [
 ];
 
 export interface WriteResult {
-  written: Map<string, { id: string; created: boolean }>;
+  written: Map<string, WrittenRow>;
   rejected: Map<string, FieldProblem[]>;
 }
 
@@ -101,7 +102,7 @@ export class InvoiceService {
     for (const v of valid) {
       const o = outcomes[v.index];
       const w = written.get(v.row.externalId);
-      if (w) Object.assign(o, { record: byId.get(w.id) ?? null, created: w.created });
+      if (w) Object.assign(o, { record: byId.get(w.id) ?? null, created: w.created, changed: w.changed });
       else o.errors = rejected.get(v.row.externalId) ?? [];
     }
     return outcomes;
@@ -112,12 +113,12 @@ export class InvoiceService {
    * (a voided invoice, a total below what was already paid) come back in `rejected`.
    */
   async write(ctx: RequestContext, rows: InvoiceRow[], opts: { audit?: boolean } = {}): Promise<WriteResult> {
-    const written = new Map<string, { id: string; created: boolean }>();
+    const written = new Map<string, WrittenRow>();
     const rejected = new Map<string, FieldProblem[]>();
     await ctx.em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`invoices:${ctx.tenantId}`]);
     for (const batch of chunks(rows, MAX_BULK)) {
-      const existing: { id: string; external_id: string; status: InvoiceStatus; total_minor: string; open_balance_minor: string; currency: string }[] = await ctx.em.query(
-        `SELECT id, external_id, status, total_minor, open_balance_minor, currency FROM invoices
+      const existing: { id: string; external_id: string; status: InvoiceStatus; total_minor: string; open_balance_minor: string; currency: string; source_hash: string | null }[] = await ctx.em.query(
+        `SELECT id, external_id, status, total_minor, open_balance_minor, currency, source_hash FROM invoices
          WHERE tenant_id = $1 AND external_id = ANY($2::text[]) FOR UPDATE`,
         [ctx.tenantId, batch.map((r) => r.externalId)],
       );
@@ -126,9 +127,15 @@ export class InvoiceService {
       const updates: (Resolved & { id: string })[] = [];
       for (const row of batch) {
         const old = byExt.get(row.externalId);
+        const hash = sourceHash(row);
         if (!old) {
           const open = row.openBalanceMinor ?? row.totalMinor;
-          inserts.push({ ...row, openBalanceMinor: open, status: open === 0n ? InvoiceStatus.PAID : InvoiceStatus.OPEN });
+          inserts.push({ ...row, openBalanceMinor: open, status: open === 0n ? InvoiceStatus.PAID : InvoiceStatus.OPEN, sourceHash: hash });
+          continue;
+        }
+        if (old.source_hash === hash) {
+          // The source sent exactly what it sent last time: nothing to write, audit or announce.
+          written.set(row.externalId, { id: old.id, created: false, changed: false });
           continue;
         }
         const paid = BigInt(old.total_minor) - BigInt(old.open_balance_minor);
@@ -144,7 +151,7 @@ export class InvoiceService {
           continue;
         }
         const status = old.status === InvoiceStatus.WRITTEN_OFF ? old.status : open === 0n ? InvoiceStatus.PAID : InvoiceStatus.OPEN;
-        updates.push({ ...row, id: old.id, openBalanceMinor: open, status });
+        updates.push({ ...row, id: old.id, openBalanceMinor: open, status, sourceHash: hash });
       }
       const names = invoiceColumns.map((c) => c.name).join(', ');
       if (inserts.length) {
@@ -153,7 +160,7 @@ export class InvoiceService {
           `INSERT INTO invoices (tenant_id, ${names}) SELECT $1, ${names} FROM ${src.sql} RETURNING id, external_id`,
           [ctx.tenantId, ...src.params],
         );
-        ins.forEach((r) => written.set(r.external_id, { id: r.id, created: true }));
+        ins.forEach((r) => written.set(r.external_id, { id: r.id, created: true, changed: true }));
       }
       if (updates.length) {
         const src = unnestSource(invoiceColumns, updates, 2);
@@ -162,7 +169,7 @@ export class InvoiceService {
           ctx.tenantId,
           ...src.params,
         ]);
-        updates.forEach((r) => written.set(r.externalId, { id: r.id, created: false }));
+        updates.forEach((r) => written.set(r.externalId, { id: r.id, created: false, changed: true }));
       }
       const withLines = [...inserts, ...updates].filter((r) => r.lines !== null);
       if (withLines.length) {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Bulk writes as one statement per batch: each column travels as one array parameter and
  * `unnest` turns them back into rows, so 1,000 rows cost one round trip and a fixed number
@@ -26,4 +28,11 @@ export function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** A stable fingerprint of what a source sent, to tell an unchanged re-delivery from a change. */
+export function sourceHash(value: unknown): string {
+  return createHash('sha1')
+    .update(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('hex');
 }

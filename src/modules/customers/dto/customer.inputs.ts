@@ -39,6 +39,7 @@ export class UpsertCustomerResult {
   @Field() externalId: string;
   @Field(() => Customer, { nullable: true }) customer: Customer | null;
   @Field({ nullable: true, description: 'True when the call created the customer, false when it updated it.' }) created?: boolean;
+  @Field({ nullable: true, description: 'False when the item matched what was stored: nothing was written.' }) changed?: boolean;
   @Field(() => [FieldError]) errors: FieldError[];
 }
 

@@ -50,6 +50,7 @@ export class UpsertInvoiceResult {
   @Field() externalId: string;
   @Field(() => Invoice, { nullable: true }) invoice: Invoice | null;
   @Field({ nullable: true }) created?: boolean;
+  @Field({ nullable: true, description: 'False when the item matched what was stored: nothing was written.' }) changed?: boolean;
   @Field(() => [FieldError]) errors: FieldError[];
 }
 
