@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createApp, type App } from '../../src/app';
-import { bootstrap } from '../../src/bootstrap';
+import { bootstrapTenant } from '../../src/bootstrap';
 import { loadConfig } from '../../src/platform/config/config';
 import { createLogger } from '../../src/platform/logging/logger';
 import { createTestDatabase, dropTestDatabase } from './test-databases';
@@ -44,7 +44,7 @@ export async function startTestApp(opts: { runWorkers?: boolean; env?: Record<st
     ...opts.env,
   });
   const app = await createApp(config, createLogger(config.LOG_LEVEL));
-  await bootstrap(app);
+  await bootstrapTenant(app);
   const http = await app.listen(0);
   const url = `http://127.0.0.1:${http.port}/graphql`;
   return {

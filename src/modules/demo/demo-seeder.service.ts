@@ -119,7 +119,7 @@ async function loadNames(ctx: RequestContext): Promise<NameSource> {
       fr: new Faker({ locale: [fr, en] }),
     });
   } catch (err) {
-    ctx.logger.warn({ err }, 'demo seed: @faker-js/faker did not load; using built-in names');
+    ctx.logger.warn({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'demo seed: @faker-js/faker did not load; using built-in names');
     return builtinNames;
   }
 }

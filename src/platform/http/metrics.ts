@@ -25,7 +25,8 @@ export class Metrics {
   httpMiddleware(): RequestHandler {
     return (req, res, next) => {
       const end = this.httpDuration.startTimer({ method: req.method });
-      res.on('finish', () => end({ route: req.baseUrl + (req.route?.path ?? req.path.split('/').slice(0, 2).join('/')), status: String(res.statusCode) }));
+      // First path segment only: bounded label cardinality, independent of which router answered.
+      res.on('finish', () => end({ route: `/${(req.originalUrl.split('?')[0] ?? '').split('/')[1] ?? ''}`, status: String(res.statusCode) }));
       next();
     };
   }

@@ -155,6 +155,20 @@ export async function startHttpServer(opts: HttpServerOptions, port: number, hos
     }),
   );
 
+  // Body-parser failures happen before Apollo; answer them as GraphQL errors, never as HTML with a stack.
+  app.use((err: { type?: string; status?: number; message?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const [status, code, message] =
+      err?.type === 'entity.parse.failed'
+        ? [400, 'GRAPHQL_PARSE_FAILED', 'Malformed JSON body']
+        : err?.type === 'entity.too.large'
+          ? [413, 'BAD_REQUEST', 'Request body too large']
+          : (err?.status ?? 500) < 500
+            ? [err.status!, 'BAD_REQUEST', err.message ?? 'Bad request']
+            : [500, 'INTERNAL_SERVER_ERROR', 'Internal server error'];
+    if (status >= 500) (req.log ?? logger).error({ err }, 'unhandled HTTP error');
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => resolve());
