@@ -8,10 +8,11 @@
  * byte-identical rows whatever the batch size, and invoice n never depends on invoice n - 1.
  * Invoices are produced by a generator in batches, so a 1M-invoice book never sits in memory.
  *
- * People and company names come from a {@link NameSource}: the built-in one (word lists, no
- * dependencies, used by tests) or {@link fakerNames} over @faker-js/faker instances, which the
- * seeder loads at run time (faker 10 is ESM-only and cannot be loaded by Jest on Node 20).
+ * People and company names come from @faker-js/faker 9 (the last major that ships CommonJS; see
+ * docs/decisions/009-demo-data.md), one instance per country, reseeded from (seed, kind, index)
+ * for every name, so they are as deterministic as the rest of the book.
  */
+import { base, de, de_AT, en, en_CA, en_GB, en_IE, en_US, Faker, fr, nl, type LocaleDefinition } from '@faker-js/faker';
 import type { LegalEntityFields } from '../legal-entities/legal-entity.service';
 import type { ContactRow, CustomerRow } from '../customers/customer.validation';
 import { Channel, ContactRole } from '../customers/contact.entity';
@@ -193,118 +194,39 @@ const monthLabel = (d: IsoDate): string => `${MONTHS[Number(d.slice(5, 7)) - 1]}
 // Names
 // ---------------------------------------------------------------------------------------------
 
-/** Where people and company names come from; each call is seeded, so calls are independent. */
-export interface NameSource {
-  company(seed: number, country: string): string;
-  person(seed: number, country: string): { first: string; last: string };
-}
-
-const FIRST: Record<'en' | 'de' | 'fr' | 'nl', readonly string[]> = {
-  en: [
-    'James', 'Mary', 'Robert', 'Patricia', 'Michael', 'Jennifer', 'David', 'Linda', 'William', 'Elizabeth', 'Richard', 'Susan', 'Joseph', 'Jessica',
-    'Thomas', 'Sarah', 'Daniel', 'Karen', 'Matthew', 'Nancy', 'Anthony', 'Lisa', 'Mark', 'Emily', 'Steven', 'Michelle', 'Andrew', 'Amanda', 'Kevin',
-    'Melissa', 'Brian', 'Laura', 'Oliver', 'Charlotte', 'Harry', 'Amelia', 'George', 'Olivia', 'Priya', 'Wei', 'Carlos', 'Sofia', 'Aisha', 'Kenji',
-  ],
-  de: ['Lukas', 'Anna', 'Jonas', 'Lea', 'Maximilian', 'Hannah', 'Felix', 'Laura', 'Paul', 'Julia', 'Leon', 'Sophie', 'Tobias', 'Katharina', 'Jan', 'Miriam', 'Florian', 'Sabine', 'Matthias', 'Claudia', 'Stefan', 'Petra', 'Jürgen', 'Birgit'],
-  fr: ['Louis', 'Camille', 'Hugo', 'Manon', 'Lucas', 'Chloé', 'Théo', 'Léa', 'Nathan', 'Inès', 'Antoine', 'Julie', 'Julien', 'Élodie', 'Nicolas', 'Céline'],
-  nl: ['Daan', 'Emma', 'Sem', 'Tess', 'Lars', 'Sanne', 'Bram', 'Fleur', 'Thijs', 'Lotte', 'Ruben', 'Anouk'],
+/**
+ * One faker per customer country, falling back to en. (en_US, en_GB, en_CA and en_IE add no names
+ * of their own in faker 9, so those countries read alike; the locales are there for faithfulness.)
+ */
+const fakerFor = (...locale: LocaleDefinition[]): Faker => new Faker({ locale: [...locale, en, base] });
+const FAKER_BY_COUNTRY: Readonly<Record<string, Faker>> = {
+  US: fakerFor(en_US),
+  CA: fakerFor(en_CA),
+  GB: fakerFor(en_GB),
+  IE: fakerFor(en_IE),
+  DE: fakerFor(de),
+  AT: fakerFor(de_AT, de),
+  FR: fakerFor(fr),
+  NL: fakerFor(nl),
 };
-const LAST: Record<'en' | 'de' | 'fr' | 'nl', readonly string[]> = {
-  en: [
-    'Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Wilson', 'Anderson', 'Taylor', 'Thomas',
-    'Moore', 'Jackson', 'Martin', 'Lee', 'Thompson', 'White', 'Harris', 'Clark', 'Lewis', 'Walker', 'Hall', 'Young', 'King', 'Wright', 'Hughes',
-    'Evans', 'Roberts', 'Edwards', 'Patel', 'Nguyen', 'Chen', 'Murphy', "O'Brien", 'Kelly', 'Campbell', 'Stewart', 'Morgan', 'Cooper', 'Reed',
-  ],
-  de: ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann', 'Koch', 'Richter', 'Klein', 'Wolf', 'Schröder', 'Neumann', 'Braun', 'Zimmermann', 'Krüger', 'Hartmann', 'Lange', 'Werner'],
-  fr: ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Leroy', 'Moreau', 'Simon', 'Laurent', 'Lefèvre', 'Michel', 'Garnier', 'Rousseau'],
-  nl: ['de Jong', 'Jansen', 'de Vries', 'van den Berg', 'van Dijk', 'Bakker', 'Visser', 'Smit', 'Meijer', 'de Boer', 'Mulder', 'Bos'],
-};
-const COMPANY_CORE = [
-  'Northwind', 'Bluepeak', 'Ironbridge', 'Silverline', 'Redwood', 'Harborview', 'Brightwater', 'Summit', 'Crescent', 'Granite', 'Evergreen', 'Lakeside',
-  'Westfield', 'Oakridge', 'Stonegate', 'Pinecrest', 'Clearwater', 'Highland', 'Meridian', 'Keystone', 'Riverside', 'Sterling', 'Beacon', 'Cobalt',
-  'Falcon', 'Horizon', 'Juniper', 'Maple', 'Orion', 'Pioneer', 'Quantum', 'Sapphire', 'Trident', 'Vertex', 'Willow', 'Apex', 'Atlas', 'Boulder', 'Cedar',
-  'Ember', 'Foxglove', 'Glacier', 'Helix', 'Indigo', 'Kestrel', 'Lumen', 'Mosaic', 'Nimbus', 'Onyx', 'Polaris', 'Ridgeway', 'Sequoia', 'Tidewater',
-  'Vanguard', 'Wren', 'Zephyr', 'Alder', 'Copperleaf', 'Driftwood', 'Fairhaven', 'Goldcrest', 'Hollowbrook', 'Larkspur', 'Moorland', 'Northgate',
-  'Saltmarsh', 'Thornbury', 'Blackstone', 'Bramble', 'Coastline', 'Deepwell', 'Eastbrook', 'Fernhill', 'Greystone', 'Hawthorn', 'Ivybridge',
-];
-const COMPANY_CORE_DE = ['Nordlicht', 'Rheintal', 'Alpenblick', 'Hansa', 'Elbufer', 'Schwarzwald', 'Sonnenberg', 'Falkenstein', 'Bergwerk', 'Lindenhof', 'Isartal', 'Donau', 'Weserland', 'Mainwerk', 'Tannenhof', 'Eichwald'];
-const COMPANY_CORE_FR = ['Lumière', 'Rive Gauche', 'Belle Rive', 'Mont Blanc', 'Provence', 'Atlantique', 'Val de Loire', 'Bastide', 'Horizon Bleu', 'Clairefontaine', 'Vent du Sud', 'Côte Ouest'];
-const INDUSTRY = [
-  'Logistics', 'Health', 'Analytics', 'Foods', 'Manufacturing', 'Energy', 'Retail', 'Software', 'Systems', 'Labs', 'Capital', 'Freight', 'Media',
-  'Robotics', 'Pharma', 'Construction', 'Hospitality', 'Textiles', 'Outdoor', 'Networks', 'Biotech', 'Supply', 'Marine', 'Dental', 'Learning',
-  'Insurance', 'Security', 'Solar', 'Packaging', 'Travel', 'Engineering', 'Consulting', 'Data', 'Devices', 'Materials', 'Studios', 'Brands', 'Partners',
-];
-const INDUSTRY_DE = ['Logistik', 'Maschinenbau', 'Medizintechnik', 'Handel', 'Software', 'Energie', 'Lebensmittel', 'Bau', 'Textil', 'Verpackung', 'Automation', 'Systeme', 'Technik'];
-const INDUSTRY_FR = ['Logistique', 'Conseil', 'Distribution', 'Industries', 'Santé', 'Énergie', 'Services', 'Ingénierie', 'Technologies', 'Alimentaire'];
-const SUFFIX: Record<string, readonly string[]> = {
-  US: ['Inc.', 'Inc.', 'LLC', 'LLC', 'Corp.', 'Co.', 'Group'],
-  CA: ['Inc.', 'Ltd.', 'Corp.'],
-  GB: ['Ltd', 'Ltd', 'Ltd', 'PLC', 'Group Ltd'],
-  IE: ['Ltd', 'Limited', 'DAC'],
-  DE: ['GmbH', 'GmbH', 'GmbH', 'AG', 'GmbH & Co. KG', 'SE'],
-  AT: ['GmbH', 'AG'],
-  FR: ['SAS', 'SAS', 'SA', 'SARL'],
-  NL: ['B.V.', 'B.V.', 'N.V.'],
-};
-
-const nameRegion = (country: string): 'en' | 'de' | 'fr' | 'nl' =>
-  country === 'DE' || country === 'AT' ? 'de' : country === 'FR' ? 'fr' : country === 'NL' ? 'nl' : 'en';
-
-/** Names from built-in word lists: no dependencies, stable forever. */
-export const builtinNames: NameSource = {
-  company(seed, country) {
-    const r = new Rng(seed);
-    const region = nameRegion(country);
-    const suffix = r.pick(SUFFIX[country] ?? SUFFIX.US);
-    const style = r.next();
-    if (style < 0.2) {
-      const a = r.pick(LAST[region]);
-      let b = r.pick(LAST[region]);
-      if (b === a) b = r.pick(LAST.en);
-      return `${a} & ${b} ${suffix}`;
-    }
-    if (style < 0.35) return `${r.pick(LAST[region])} ${r.pick(region === 'de' ? INDUSTRY_DE : region === 'fr' ? INDUSTRY_FR : INDUSTRY)} ${suffix}`;
-    const core = region === 'de' && r.chance(0.6) ? r.pick(COMPANY_CORE_DE) : region === 'fr' && r.chance(0.6) ? r.pick(COMPANY_CORE_FR) : r.pick(COMPANY_CORE);
-    const industry = region === 'de' && r.chance(0.5) ? r.pick(INDUSTRY_DE) : region === 'fr' && r.chance(0.5) ? r.pick(INDUSTRY_FR) : r.pick(INDUSTRY);
-    return `${core} ${industry} ${suffix}`;
-  },
-  person(seed, country) {
-    const r = new Rng(seed);
-    const region = nameRegion(country);
-    return { first: r.pick(FIRST[region]), last: r.pick(LAST[region]) };
-  },
-};
-
-/** The part of a @faker-js/faker instance the book uses. */
-export interface FakerLike {
-  seed(seed: number): unknown;
-  company: { name(): string };
-  person: { firstName(): string; lastName(): string };
-}
 
 /**
- * Names from faker, one instance per language (e.g. `new Faker({ locale: [de, en] })`). Each call
- * reseeds the instance, so a record's names depend only on its own seed.
+ * The country's faker, reseeded: faker instances are stateful, so reseeding on every use makes a
+ * record's names depend only on its own seed, never on what was generated before it.
  */
-export function fakerNames(byLanguage: { en: FakerLike; en_GB?: FakerLike; de?: FakerLike; fr?: FakerLike }): NameSource {
-  const forCountry = (country: string): FakerLike => {
-    if ((country === 'DE' || country === 'AT') && byLanguage.de) return byLanguage.de;
-    if (country === 'FR' && byLanguage.fr) return byLanguage.fr;
-    if ((country === 'GB' || country === 'IE') && byLanguage.en_GB) return byLanguage.en_GB;
-    return byLanguage.en;
-  };
-  return {
-    company(seed, country) {
-      const f = forCountry(country);
-      f.seed(seed);
-      return f.company.name();
-    },
-    person(seed, country) {
-      const f = forCountry(country);
-      f.seed(seed);
-      return { first: f.person.firstName(), last: f.person.lastName() };
-    },
-  };
+function seededFaker(seed: number, country: string): Faker {
+  const faker = FAKER_BY_COUNTRY[country] ?? FAKER_BY_COUNTRY.US;
+  faker.seed(seed);
+  return faker;
+}
+
+function companyName(seed: number, country: string): string {
+  return seededFaker(seed, country).company.name();
+}
+
+function personName(seed: number, country: string): { first: string; last: string } {
+  const faker = seededFaker(seed, country);
+  return { first: faker.person.firstName(), last: faker.person.lastName() };
 }
 
 /** ASCII, lower-case, dash-separated: "Müller & Söhne GmbH" -> "mueller-soehne-gmbh". */
@@ -354,10 +276,10 @@ const TEAM: readonly { role: UserRole; country: string }[] = [
 const PORTFOLIO: Record<EntityCode, readonly number[]> = { US01: [0, 1, 2], UK01: [3], DE01: [4] };
 
 /** The AR team: 5 collectors (3 for US01, one each for UK01 and DE01), 2 managers, a director. */
-export function generateUsers(seed: number, names: NameSource = builtinNames): DemoUser[] {
+export function generateUsers(seed: number): DemoUser[] {
   const seen = new Set<string>();
   return TEAM.map((t, i) => {
-    const { first, last } = names.person(seedFor(seed, STREAM.users, i), t.country);
+    const { first, last } = personName(seedFor(seed, STREAM.users, i), t.country);
     const local = emailLocal(first, last);
     let email = `${local}@${USER_EMAIL_DOMAIN}`;
     for (let n = 2; seen.has(email); n++) email = `${local}${n}@${USER_EMAIL_DOMAIN}`;
@@ -380,6 +302,8 @@ const COUNTRIES: Record<EntityCode, readonly (readonly [string, number])[]> = {
 };
 /** Customer mail domains end in the reserved .example TLD (RFC 2606): demo dunning never reaches anyone. */
 const MAIL_TLD = 'example';
+/** The legal forms faker 9 puts in en, de, fr and nl company names. */
+const LEGAL_FORM = /(?<![\p{L}\p{N}])(gmbh & co\. kg|and sons|en zonen|v\.o\.f\.|inc|llc|group|gmbh|ag|kg|ohg|ug|gruppe|ei|eurl|gie|sa|sarl|sas|sasu|sca|scop|scs|sem|snc|bv|nv|bedrijf|combinatie|groep)(?![\p{L}\p{N}])/giu;
 
 function localeFor(r: Rng, country: string): string {
   switch (country) {
@@ -447,10 +371,10 @@ const phoneFor = (r: Rng, country: string): string => {
   }
 };
 
-function contactsFor(r: Rng, names: NameSource, seed: number, k: number, country: string, domain: string, segment: Segment): ContactRow[] {
+function contactsFor(r: Rng, seed: number, k: number, country: string, domain: string, segment: Segment): ContactRow[] {
   const count = r.weighted<number>([[1, 35], [2, 40], [3, 25]]);
   const contacts: ContactRow[] = [];
-  const person = (i: number) => names.person(seedFor(seed, STREAM.names, k, i + 1), country);
+  const person = (i: number) => personName(seedFor(seed, STREAM.names, k, i + 1), country);
   // 1: the billing contact, always with an email.
   const billing = person(0);
   const hasPhone = r.chance(0.45);
@@ -507,7 +431,7 @@ function checkOptions(opts: BookOptions): void {
 }
 
 /** Customer n (1-based) of the book. */
-export function generateCustomer(opts: BookOptions, refs: BookRefs, n: number, names: NameSource = builtinNames): GeneratedCustomer {
+export function generateCustomer(opts: BookOptions, refs: BookRefs, n: number): GeneratedCustomer {
   const r = new Rng(seedFor(opts.seed, STREAM.customers, n));
   const entityCode = r.weighted<EntityCode>([['US01', 60], ['UK01', 25], ['DE01', 15]]);
   const entity = ENTITY.get(entityCode)!;
@@ -540,10 +464,11 @@ export function generateCustomer(opts: BookOptions, refs: BookRefs, n: number, n
   const pool = PORTFOLIO[entityCode].filter((i) => i < refs.collectorIds.length);
   const ownerUserId = refs.collectorIds.length === 0 || r.chance(0.06) ? null : refs.collectorIds[pool.length ? r.pick(pool) : r.int(0, refs.collectorIds.length - 1)];
 
-  const name = names.company(seedFor(opts.seed, STREAM.names, n, 0), country).slice(0, 300).trim() || `Customer ${n}`;
-  const label = slug(name.replace(/\b(inc|llc|corp|co|ltd|plc|limited|group|gmbh|ag|se|kg|ohg|ug|sas|sa|sarl|b\.?v|n\.?v|dac)\b\.?/gi, ' '));
+  const name = companyName(seedFor(opts.seed, STREAM.names, n, 0), country).slice(0, 300).trim() || `Customer ${n}`;
+  // The mail domain drops faker's legal forms: "Nau GmbH & Co. KG" -> nau.example.
+  const label = slug(name.replace(LEGAL_FORM, ' '));
   const domain = `${label.slice(0, 40).replace(/-+$/, '') || `customer-${n}`}.${MAIL_TLD}`;
-  const contacts = contactsFor(r, names, opts.seed, n, country, domain, segment);
+  const contacts = contactsFor(r, opts.seed, n, country, domain, segment);
   const onPortal = contacts.some((c) => c.channelPreference === Channel.PORTAL);
 
   return {
@@ -569,11 +494,11 @@ export function generateCustomer(opts: BookOptions, refs: BookRefs, n: number, n
 }
 
 /** The book's customers in batches (numbered CUST-000001 ...). */
-export function* customerBatches(opts: BookOptions, refs: BookRefs, batchSize = 1000, names: NameSource = builtinNames): Generator<GeneratedCustomer[]> {
+export function* customerBatches(opts: BookOptions, refs: BookRefs, batchSize = 1000): Generator<GeneratedCustomer[]> {
   checkOptions(opts);
   let batch: GeneratedCustomer[] = [];
   for (let n = 1; n <= opts.customers; n++) {
-    batch.push(generateCustomer(opts, refs, n, names));
+    batch.push(generateCustomer(opts, refs, n));
     if (batch.length >= batchSize) {
       yield batch;
       batch = [];

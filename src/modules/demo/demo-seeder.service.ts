@@ -5,17 +5,7 @@ import type { InvoiceService } from '../invoices/invoice.service';
 import type { LegalEntityService } from '../legal-entities/legal-entity.service';
 import { UserRole } from '../tenants/user.entity';
 import type { UserService } from '../tenants/user.service';
-import {
-  bookCustomer,
-  builtinNames,
-  customerBatches,
-  fakerNames,
-  generateEntities,
-  generateUsers,
-  invoiceBatches,
-  type BookCustomer,
-  type NameSource,
-} from './demo-book';
+import { bookCustomer, customerBatches, generateEntities, generateUsers, invoiceBatches, type BookCustomer } from './demo-book';
 
 export interface SeedOptions {
   customers: number;
@@ -51,13 +41,12 @@ export class DemoSeeder {
   async seed(ctx: RequestContext, opts: SeedOptions): Promise<SeedSummary> {
     if (opts.customers === 0 && opts.invoices > 0) throw new Error('invoices need at least one customer');
     const book = { seed: opts.seed, customers: opts.customers, invoices: opts.invoices, asOf: opts.asOf };
-    const names = await loadNames(ctx);
 
     const entities = await this.entities.upsert(ctx, generateEntities());
     const entityIdByCode = new Map(entities.map((e) => [e.code, e.id]));
 
     // Users: create the ones whose email is not there yet, so a rerun adds nobody.
-    const team = generateUsers(opts.seed, names);
+    const team = generateUsers(opts.seed);
     const byEmail = new Map((await this.users.list(ctx)).map((u) => [u.email.toLowerCase(), u.id]));
     let usersCreated = 0;
     for (const u of team) {
@@ -70,7 +59,7 @@ export class DemoSeeder {
 
     // Customers: kept as light records (id + payment profile) for the invoices that follow.
     const customers: BookCustomer[] = [];
-    for (const batch of customerBatches(book, { entityIdByCode, collectorIds }, SEED_BATCH, names)) {
+    for (const batch of customerBatches(book, { entityIdByCode, collectorIds }, SEED_BATCH)) {
       const written = await inTransaction(ctx, (tx) => this.customers.write(tx, batch.map((c) => c.row), { audit: false }));
       for (const c of batch) {
         const w = written.get(c.row.externalId);
@@ -102,24 +91,5 @@ export class DemoSeeder {
     ctx.logger.info({ usersCreated, usersExisting: team.length - usersCreated }, 'demo seed: users');
 
     return { entities: entities.length, users: team.length, customers: customers.length, invoices: invoicesWritten };
-  }
-}
-
-/**
- * Faker names when @faker-js/faker loads (it is ESM-only, so it comes in by dynamic import),
- * else the built-in word lists. Same seed, same environment: same names.
- */
-async function loadNames(ctx: RequestContext): Promise<NameSource> {
-  try {
-    const { Faker, en, en_GB, de, fr } = await import('@faker-js/faker');
-    return fakerNames({
-      en: new Faker({ locale: [en] }),
-      en_GB: new Faker({ locale: [en_GB, en] }),
-      de: new Faker({ locale: [de, en] }),
-      fr: new Faker({ locale: [fr, en] }),
-    });
-  } catch (err) {
-    ctx.logger.warn({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'demo seed: @faker-js/faker did not load; using built-in names');
-    return builtinNames;
   }
 }

@@ -6,19 +6,18 @@ import { validateInvoice, type InvoiceRow } from '../../invoices/invoice.validat
 import { UserRole } from '../../tenants/user.entity';
 import { formatMinor } from '../../../platform/money/money';
 import { addDays } from '../../../platform/time/dates';
+import { de, de_AT, en, fr, nl } from '@faker-js/faker';
 import {
   bookCustomer,
-  builtinNames,
   customerBatches,
   DEMO_ENTITIES,
-  fakerNames,
+  generateCustomer,
   generateEntities,
   generateUsers,
   invoiceBatches,
   type BookCustomer,
   type BookOptions,
   type BookRefs,
-  type FakerLike,
   type GeneratedCustomer,
 } from '../demo-book';
 
@@ -44,6 +43,18 @@ function invoicesOf(o: BookOptions, book: BookCustomer[], batchSize = 1000): Inv
   return [...invoiceBatches(o, book, batchSize)].flat();
 }
 const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
+
+// Faker 9's own name lists, to tell its names from anything else.
+const LOCALES = [en, de, de_AT, fr, nl];
+const FIRST_NAMES = new Set(LOCALES.flatMap((l) => Object.values(l.person?.first_name ?? {}).flat()));
+const LAST_NAMES = new Set(LOCALES.flatMap((l) => Object.values(l.person?.last_name ?? {}).flat()));
+/** "First Last", or "First Last-Last", with names from faker's lists. */
+function isFakerPerson(name: string): boolean {
+  return name
+    .split(' ')
+    .map((_, i, words) => [words.slice(0, i).join(' '), words.slice(i).join(' ')])
+    .some(([first, last]) => FIRST_NAMES.has(first) && (LAST_NAMES.has(last) || last.split('-').every((l) => LAST_NAMES.has(l))));
+}
 
 describe('demo book', () => {
   const customers = customersOf(opts());
@@ -208,21 +219,32 @@ describe('demo book', () => {
     expect(Math.max(...major)).toBeLessThanOrEqual(250_000);
   });
 
-  it('takes names from faker-like sources too, reseeding per record', () => {
-    const calls: number[] = [];
-    const fake: FakerLike = {
-      seed: (s: number) => calls.push(s),
-      company: { name: () => `Company ${calls[calls.length - 1] % 1000}` },
-      person: { firstName: () => 'Ann', lastName: () => `Lee${calls[calls.length - 1] % 7}` },
-    };
-    const names = fakerNames({ en: fake });
-    const a = [...customerBatches(opts({ customers: 5 }), refs, 10, names)].flat();
-    const b = [...customerBatches(opts({ customers: 5 }), refs, 10, names)].flat();
-    expect(json(a)).toBe(json(b));
-    expect(a[0].row.name).toMatch(/^Company \d+$/);
-    expect(generateUsers(42, names).every((u) => u.email.startsWith('ann.lee'))).toBe(true);
-    expect(new Set(generateUsers(42, names).map((u) => u.email)).size).toBe(8);
-    expect(builtinNames.company(1, 'DE')).toBe(builtinNames.company(1, 'DE'));
+  it('takes people and company names from faker, by country', () => {
+    const people = [...generateUsers(42), ...customers.flatMap((c) => c.row.contacts!.filter((k) => k.role !== 'AP'))].map((p) => p.name);
+    expect(people.length).toBeGreaterThan(500);
+    expect(people.filter((n) => !isFakerPerson(n))).toEqual([]);
+    // Every faker company name pattern starts with a last name ("Nau GmbH", "Martin et Legrand", ...).
+    const companies = customers.map((c) => c.row.name);
+    expect(companies.filter((n) => ![...LAST_NAMES].some((l) => n.startsWith(l)))).toEqual([]);
+    expect(new Set(companies).size).toBeGreaterThan(companies.length * 0.9);
+    const named = (country: string, re: RegExp) => customers.some((c) => c.row.country === country && re.test(c.row.name));
+    expect(named('DE', /\b(GmbH|AG|KG|OHG|UG|Gruppe|und)\b|-/)).toBe(true);
+    expect(named('US', /\b(Inc|LLC|Group|and)\b| - /)).toBe(true);
+    expect(named('FR', /\b(et|SARL|SAS|SA|EURL|SNC|SCS|SCA|SEM|GIE|EI|SASU|SCOP)\b/)).toBe(true);
+  });
+
+  it('keeps names independent of generation order, and customer mail on .example domains', () => {
+    // Faker instances are shared and stateful; each name reseeds, so order and batching do not matter.
+    expect(json(generateCustomer(opts(), refs, 250))).toBe(json(customers[249]));
+    expect(json(generateCustomer(opts(), refs, 1))).toBe(json(customers[0]));
+    const users = generateUsers(42);
+    customersOf(opts({ seed: 7, customers: 20 }));
+    expect(json(generateUsers(42))).toBe(json(users));
+    expect(json(customersOf(opts({ customers: 20 }), 3))).toBe(json(customers.slice(0, 20)));
+    for (const { row } of customers) {
+      for (const k of row.contacts!) if (k.email) expect(k.email).toMatch(/^[a-z0-9.]+@[a-z0-9-]+\.example$/);
+      expect(new Set(row.contacts!.flatMap((k) => (k.email ? [k.email] : []))).size).toBe(row.contacts!.filter((k) => k.email).length);
+    }
   });
 
   it('streams 200k invoices in bounded batches', () => {
