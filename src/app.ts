@@ -47,10 +47,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     lifecycle.onStop('database', () => dataSource.destroy());
     await migrate(dataSource, logger);
 
-    const modules = createModules();
+    const modules = createModules(config);
     const jobs = new JobRegistry();
     let queues: QueueRuntime | null = null;
-    modules.registerJobs(jobs, { dataSource, queues: () => queues! });
+    modules.registerJobs(jobs, { dataSource, queues: () => queues!, logger });
     queues = await QueueRuntime.create({ redisUrl: config.REDIS_URL, databaseUrl: db.url, prefix: config.QUEUE_PREFIX, logger, registry: jobs });
     lifecycle.onStop('queues', () => queues!.close());
 

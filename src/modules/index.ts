@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { loadConfig, type Config } from '../platform/config/config';
 import type { JobRegistry } from '../platform/queue/job-registry';
 import type { QueueRuntime } from '../platform/queue/queue-runtime';
 import { AuditEvent } from './audit/audit-event.entity';
@@ -15,6 +16,13 @@ import { InvoiceService } from './invoices/invoice.service';
 import { LegalEntity } from './legal-entities/legal-entity.entity';
 import { LegalEntityResolver } from './legal-entities/legal-entity.resolver';
 import { LegalEntityService } from './legal-entities/legal-entity.service';
+import { createChannelRegistry } from './outreach/channels/channel-registry';
+import { MessageModelBuilder } from './outreach/message-model.builder';
+import { TenantMessageTemplate } from './outreach/message-template.entity';
+import { OutboundMessage } from './outreach/outbound-message.entity';
+import { OutreachResolver } from './outreach/outreach.resolver';
+import { OutreachService } from './outreach/outreach.service';
+import { TemplateService } from './outreach/template.service';
 import { ApiKey } from './tenants/api-key.entity';
 import { ApiKeyService } from './tenants/api-key.service';
 import { registerTenantHeartbeatJobs } from './tenants/jobs/tenant-heartbeat.job';
@@ -24,15 +32,85 @@ import { TenantService } from './tenants/tenant.service';
 import { TenantsResolver } from './tenants/tenants.resolver';
 import { User } from './tenants/user.entity';
 import { UserService } from './tenants/user.service';
+import type { RequestContext } from '../platform/context';
+import type { Logger } from '../platform/logging/logger';
+import { Action } from './actions/action.entity';
+import { ActionResolver } from './actions/action.resolver';
+import { ActionService } from './actions/action.service';
+import { HookRegistry, RecordingConnector } from './actions/connectors';
+import { DispatchService } from './actions/dispatch.service';
+import type { Messenger } from './actions/messenger';
+import { Task } from './actions/task.entity';
+import { TierActionExecutor } from './actions/tier-action-executor';
+import { Dispute } from './disputes/dispute.entity';
+import { DisputeResolver } from './disputes/dispute.resolver';
+import { DisputeService } from './disputes/dispute.service';
+import { DunningPause } from './engine/dunning-pause.entity';
+import { EngineResolver } from './engine/engine.resolver';
+import { EvaluationRun } from './engine/evaluation-run.entity';
+import { EvaluationService } from './engine/evaluation.service';
+import { customersChanged, registerDunningJobs } from './engine/jobs/dunning.jobs';
+import { PauseService } from './engine/pause.service';
+import { PreviewService } from './engine/preview.service';
+import type { MessageModel } from './outreach/message-model';
+import { MessageChannel } from './outreach/outreach.enums';
+import { PermanentSendError } from './outreach/channels/send-errors';
+import { DunningPolicy, PolicyAssignment, PolicyVersion } from './policies/policy.entities';
+import { PolicyResolver } from './policies/policy.resolver';
+import { PolicyService } from './policies/policy.service';
 
 /** Every TypeORM entity of every module. */
-export const entities = [Tenant, ApiKey, User, LegalEntity, Customer, Contact, Invoice, InvoiceLine, AuditEvent];
+export const entities = [
+  Tenant,
+  ApiKey,
+  User,
+  LegalEntity,
+  Customer,
+  Contact,
+  Invoice,
+  InvoiceLine,
+  AuditEvent,
+  TenantMessageTemplate,
+  OutboundMessage,
+  DunningPolicy,
+  PolicyVersion,
+  PolicyAssignment,
+  Action,
+  Task,
+  EvaluationRun,
+  DunningPause,
+  Dispute,
+];
 
 /** Every resolver class, in the order the schema lists them. */
-export const resolverClasses = [TenantsResolver, LegalEntityResolver, CustomerResolver, InvoiceResolver, CustomerBalanceResolver] as const;
+export const resolverClasses = [
+  TenantsResolver,
+  LegalEntityResolver,
+  CustomerResolver,
+  InvoiceResolver,
+  CustomerBalanceResolver,
+  OutreachResolver,
+  PolicyResolver,
+  EngineResolver,
+  ActionResolver,
+  DisputeResolver,
+] as const;
 
-/** Wires the services of every module together (constructor injection, no container magic). */
-export function createModules() {
+/** Internal recipients: the customer's owner, or the managers and directors. */
+async function managerOrOwnerEmails(ctx: RequestContext, customerId: string, to: 'owner' | 'managers'): Promise<string[]> {
+  const rows: { email: string }[] =
+    to === 'owner'
+      ? await ctx.em.query(`SELECT u.email FROM customers c JOIN users u ON u.id = c.owner_user_id WHERE c.tenant_id = $1 AND c.id = $2`, [ctx.tenantId, customerId])
+      : await ctx.em.query(`SELECT email FROM users WHERE tenant_id = $1 AND active AND role IN ('MANAGER','DIRECTOR') ORDER BY email`, [ctx.tenantId]);
+  return rows.map((r) => r.email);
+}
+
+/**
+ * Wires the services of every module together (constructor injection, no container magic).
+ * `config` gives the outreach channels (SMTP, SMS provider, sender); without it they are read
+ * from the environment.
+ */
+export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_URL' | 'SMS_PROVIDER_TOKEN' | 'EMAIL_FROM' | 'EVALUATION_HOUR' | 'PORTAL_BASE_URL'> = loadConfig()) {
   const audit = new AuditService();
   const tenants = new TenantService(audit);
   const apiKeys = new ApiKeyService(tenants, audit);
@@ -42,7 +120,35 @@ export function createModules() {
   const customers = new CustomerService(legalEntities, users, audit);
   const invoices = new InvoiceService(tenants, customers, legalEntities, audit);
   const demo = new DemoSeeder(legalEntities, users, customers, invoices);
-  const services = { audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo };
+  const messageModels = new MessageModelBuilder(customers, invoices, tenants, users, config.EMAIL_FROM, config.PORTAL_BASE_URL);
+  const templates = new TemplateService(audit, messageModels);
+  const outreach = new OutreachService(createChannelRegistry(config), customers, config.EMAIL_FROM);
+
+  // Dunning: policies, the engine and its scheduler, the action outbox and its dispatcher.
+  const policies = new PolicyService(audit, tenants, (ctx, keys) => templates.unknownKeys(ctx, keys));
+  const evaluation = new EvaluationService(policies);
+  const previews = new PreviewService(policies, evaluation);
+  const pauses = new PauseService(audit);
+  const disputes = new DisputeService(audit);
+  const actions = new ActionService(audit);
+  const hooks = new HookRegistry();
+  const messenger: Messenger = {
+    render: (ctx, i) => templates.render(ctx, { key: i.key, locale: i.locale, channel: i.channel as MessageChannel, model: i.model as MessageModel }),
+    send: (ctx, i) => outreach.send(ctx, { ...i, channel: i.channel as MessageChannel }),
+    // A provider's definite no fails at once; anything else (timeouts, 5xx, a deadlock) is retried with backoff.
+    isRetryable: (err) => !(err instanceof PermanentSendError),
+  };
+  const tierActions = new TierActionExecutor(hooks, new RecordingConnector('erp'), new RecordingConnector('crm'), audit, async (ctx, action, to) => {
+    const locale = (await messageModels.customerLocale(ctx, action.customerId)) ?? 'en';
+    const model = await messageModels.forCustomer(ctx, action.customerId, { key: 'internal-escalation', locale, step: { key: `tier-${action.tier}`, tone: 'FIRM', offsetDays: 0 } });
+    const rendered = await templates.render(ctx, { key: 'internal-escalation', locale, channel: MessageChannel.INTERNAL, model });
+    const addresses = Array.isArray(to) ? to : await managerOrOwnerEmails(ctx, action.customerId, to);
+    if (addresses.length) await outreach.send(ctx, { actionId: action.id, customerId: action.customerId, channel: MessageChannel.INTERNAL, to: addresses, subject: rendered.subject, body: rendered.body });
+  });
+  const dispatch = new DispatchService(messenger, tierActions, {
+    buildModel: (ctx, customerId, o) => messageModels.forCustomer(ctx, customerId, { key: o.key, locale: o.locale, invoiceIds: o.invoiceIds, amountDue: o.amountDue, asOf: o.asOf, step: o.step }),
+  });
+  const services = { audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
 
   const resolvers = new Map<unknown, unknown>([
     [TenantsResolver, new TenantsResolver(tenants, apiKeys, users, onboarding)],
@@ -50,10 +156,20 @@ export function createModules() {
     [CustomerResolver, new CustomerResolver(customers, legalEntities, users)],
     [InvoiceResolver, new InvoiceResolver(invoices, customers, legalEntities, tenants)],
     [CustomerBalanceResolver, new CustomerBalanceResolver(invoices)],
+    [OutreachResolver, new OutreachResolver(templates, outreach, customers)],
+    [PolicyResolver, new PolicyResolver(policies, tenants)],
+    [EngineResolver, new EngineResolver(evaluation, previews, pauses, dispatch, tenants)],
+    [ActionResolver, new ActionResolver(actions, customers, invoices)],
+    [DisputeResolver, new DisputeResolver(disputes)],
   ]);
 
-  function registerJobs(registry: JobRegistry, deps: { dataSource: DataSource; queues: () => QueueRuntime }): void {
+  function registerJobs(registry: JobRegistry, deps: { dataSource: DataSource; queues: () => QueueRuntime; logger: Logger }): void {
     registerTenantHeartbeatJobs(registry, { ...deps, tenants });
+    registerDunningJobs(registry, { ...deps, tenants, evaluation, dispatch, evaluationHour: config.EVALUATION_HOUR });
+    // Events that change what a customer owes re-evaluate that customer right away.
+    const reevaluate = customersChanged(deps.queues, deps.logger);
+    invoices.onCustomersChanged = reevaluate;
+    disputes.onChange = reevaluate;
   }
 
   return { services, resolvers, registerJobs };

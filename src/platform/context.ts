@@ -29,8 +29,9 @@ export class RequestContext {
     readonly loaders: Loaders = new Loaders(),
   ) {}
 
+  /** Loaders are bound to their EntityManager: a transaction gets its own, never a released one. */
   withManager(em: EntityManager): RequestContext {
-    return new RequestContext(this.tenantId, this.actor, em, this.requestId, this.logger, this.loaders);
+    return new RequestContext(this.tenantId, this.actor, em, this.requestId, this.logger, new Loaders());
   }
 
   get inTransaction(): boolean {

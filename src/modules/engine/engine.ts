@@ -58,7 +58,9 @@ export function evaluateCustomer(snap: CustomerSnapshot, policy: { ref: PolicyVe
       continue;
     }
     // Once a step has gone out, earlier ones never do: the sequence only moves forward.
-    const sentLaterOrSame = steps.some((s) => s.offsetDays >= latest.offsetDays && snap.existingKeys.has(stepKey(inv.id, policy.ref, s)));
+    const sentLaterOrSame =
+      steps.some((s) => s.offsetDays >= latest.offsetDays && snap.existingKeys.has(stepKey(inv.id, policy.ref, s))) ||
+      (snap.lastStepOffset?.get(inv.id) ?? -Infinity) >= latest.offsetDays;
     if (sentLaterOrSame) {
       suppressions.push(suppress(inv, 'ALREADY_SENT', `step:${latest.key}`, facts));
       continue;
@@ -80,6 +82,21 @@ export function evaluateCustomer(snap: CustomerSnapshot, policy: { ref: PolicyVe
     });
   }
   return { decisions, suppressions, tier: tierEval.tier };
+}
+
+/**
+ * The send-time re-check of one invoice: the same suppression rules as the evaluation, on
+ * fresh state. Returns why it must not go out, or what is still due.
+ */
+export function recheckInvoice(snap: CustomerSnapshot, invoiceId: string, asOf: IsoDate): { suppressed: Suppression } | { amountDueMinor: bigint; invoice: InvoiceSnapshot } {
+  const inv = snap.invoices.find((i) => i.id === invoiceId);
+  if (!inv) return { suppressed: { invoiceId, code: 'PAID_OR_CLOSED', reason: { rule: 'suppress:closed', facts: { open: false } } } };
+  const dpd = daysBetween(inv.dueDate, asOf);
+  const held = suppressionOf(inv, snap, dpd, asOf);
+  if (held) return { suppressed: held };
+  const due = inv.openBalanceMinor - disputedAmount(inv);
+  if (due <= 0n) return { suppressed: suppress(inv, 'DISPUTED', 'suppress:dispute', { daysPastDue: dpd }) };
+  return { amountDueMinor: due, invoice: inv };
 }
 
 export function stepKey(invoiceId: string, ref: PolicyVersionRef, step: DunningStep): string {

@@ -25,6 +25,11 @@ export interface CustomerSnapshot {
   currentTier: number;
   /** Idempotency keys of actions that already exist, whatever their status. */
   existingKeys: ReadonlySet<string>;
+  /**
+   * Highest step offset already sent or planned per invoice under any version of any policy:
+   * publishing a new version continues the sequence instead of repeating the latest step.
+   */
+  lastStepOffset?: ReadonlyMap<string, number>;
 }
 
 export interface InvoiceSnapshot {

@@ -64,6 +64,9 @@ export interface WriteResult {
 }
 
 export class InvoiceService {
+  /** Called after invoices of these customers changed and committed (set by the composition root). */
+  onCustomersChanged: (ctx: RequestContext, customerIds: string[]) => void = () => undefined;
+
   constructor(
     private readonly tenants: TenantService,
     private readonly customers: CustomerService,
@@ -97,6 +100,8 @@ export class InvoiceService {
     });
     if (valid.length === 0) return outcomes;
     const { written, rejected } = await inTransaction(ctx, (tx) => this.write(tx, valid.map((v) => v.row)));
+    const changedCustomers = valid.filter((v) => written.get(v.row.externalId)?.changed).map((v) => v.row.customerId);
+    if (!ctx.inTransaction) this.onCustomersChanged(ctx, changedCustomers);
     const ids = [...written.values()].map((w) => w.id);
     const byId = new Map((await ctx.em.getRepository(Invoice).findBy({ tenantId: ctx.tenantId, id: In(ids) })).map((i) => [i.id, i]));
     for (const v of valid) {
@@ -221,6 +226,9 @@ export class InvoiceService {
       await this.audit.record(tx, { action: 'invoice.voided', subjectType: 'Invoice', subjectId: id, data: { reason: inv.voidReason, total: inv.totalMinor.toString() } });
       await this.announce(tx, InvoiceChangeKind.VOIDED, [id]);
       return inv;
+    }).then((inv) => {
+      this.onCustomersChanged(ctx, [inv.customerId]);
+      return inv;
     });
   }
 
@@ -275,6 +283,14 @@ export class InvoiceService {
       const s = `%${escapeLike(f.search.trim())}%`;
       qb.andWhere(`(i.number ILIKE :search OR i.customer_id IN (SELECT sc.id FROM customers sc WHERE sc.tenant_id = :tenantId AND sc.name ILIKE :search))`, { search: s });
     }
+  }
+
+  loader(ctx: RequestContext): DataLoader<string, Invoice | null> {
+    return ctx.loaders.get('invoiceById', () => new DataLoader<string, Invoice | null>(async (ids) => {
+      const rows = await ctx.em.getRepository(Invoice).findBy({ tenantId: ctx.tenantId, id: In([...ids]) });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }));
   }
 
   linesLoader(ctx: RequestContext): DataLoader<string, InvoiceLine[]> {

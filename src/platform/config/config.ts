@@ -36,6 +36,17 @@ const schema = z.object({
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(15000),
+  SMTP_URL: url(['smtp', 'smtps']).optional(),
+  SMS_PROVIDER_URL: url(['http', 'https']).optional(),
+  SMS_PROVIDER_TOKEN: z.string().min(1).optional(),
+  EMAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/, 'expected an email address, e.g. billing@example.com or "Billing <billing@example.com>"')
+    .default('billing@recoup.local'),
+  /** Local hour (0-23, tenant time zone) of the daily dunning evaluation. */
+  EVALUATION_HOUR: z.coerce.number({ message: 'expected an hour 0-23' }).int().min(0).max(23).default(6),
+  /** Base of the payment and portal links in messages. */
+  PORTAL_BASE_URL: url(['http', 'https']).default('https://portal.recoup.local'),
 });
 
 export type Config = z.infer<typeof schema> & {

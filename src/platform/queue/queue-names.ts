@@ -2,4 +2,6 @@
 export enum QueueName {
   /** Housekeeping: heartbeats, snapshots, retention. */
   MAINTENANCE = 'maintenance',
+  /** Daily and event-driven evaluation of the book, and the dispatch of due actions. */
+  DUNNING = 'dunning',
 }

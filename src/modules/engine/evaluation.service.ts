@@ -1,0 +1,268 @@
+import { inTransaction, type RequestContext } from '../../platform/context';
+import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import type { IsoDate } from '../../platform/time/dates';
+import type { PolicyBook, PolicyService } from '../policies/policy.service';
+import { evaluateCustomer } from './engine';
+import type { Decision, Evaluation } from './engine.types';
+import { EvaluationRun } from './evaluation-run.entity';
+import { loadSnapshots, type LoadedCustomer } from './snapshot-loader';
+
+export const EVALUATION_BATCH = 500;
+
+export type Trigger = 'DAILY' | 'EVENT' | 'MANUAL';
+
+export interface BatchOutcome {
+  customers: number;
+  invoices: number;
+  actionsCreated: number;
+  outcomes: Record<string, number>;
+}
+
+interface ActionRow {
+  key: string;
+  customerId: string;
+  invoiceId: string | null;
+  versionId: string;
+  runId: string | null;
+  kind: 'STEP' | 'TIER_ENTRY';
+  stepKey: string | null;
+  stepOffset: number | null;
+  tier: number | null;
+  actionType: string | null;
+  channels: string[];
+  templateKey: string | null;
+  mode: 'AUTO' | 'APPROVAL';
+  status: 'PLANNED' | 'AWAITING_APPROVAL';
+  reason: unknown;
+  amountDueMinor: bigint | null;
+  currency: string | null;
+  scheduledFor: IsoDate;
+  packet: unknown;
+}
+
+const actionColumns: BulkColumn<ActionRow>[] = [
+  { name: 'idempotency_key', type: 'text', value: (r) => r.key },
+  { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
+  { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId },
+  { name: 'policy_version_id', type: 'uuid', value: (r) => r.versionId },
+  { name: 'evaluation_run_id', type: 'uuid', value: (r) => r.runId },
+  { name: 'kind', type: 'text', value: (r) => r.kind },
+  { name: 'step_key', type: 'text', value: (r) => r.stepKey },
+  { name: 'step_offset', type: 'int', value: (r) => r.stepOffset },
+  { name: 'tier', type: 'int', value: (r) => r.tier },
+  { name: 'action_type', type: 'text', value: (r) => r.actionType },
+  // text[] cannot travel inside unnest of a 2-D array; channels go as a comma list.
+  { name: 'channels_csv', type: 'text', value: (r) => r.channels.join(',') },
+  { name: 'template_key', type: 'text', value: (r) => r.templateKey },
+  { name: 'mode', type: 'text', value: (r) => r.mode },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'reason', type: 'jsonb', value: (r) => JSON.stringify(r.reason) },
+  { name: 'amount_due_minor', type: 'bigint', value: (r) => r.amountDueMinor },
+  { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'scheduled_for', type: 'date', value: (r) => r.scheduledFor },
+  { name: 'packet', type: 'jsonb', value: (r) => (r.packet === null ? null : JSON.stringify(r.packet)) },
+];
+
+/** Builds the approval packet for decisions that wait for a person (set by the composition root). */
+export type PacketBuilder = (ctx: RequestContext, customer: LoadedCustomer, decision: Decision, asOf: IsoDate) => Promise<Record<string, unknown>>;
+
+/**
+ * Runs the pure engine over the book and persists its decisions as actions: set-based loads
+ * per batch of customers, one insert per batch with ON CONFLICT DO NOTHING on the idempotency
+ * key, so reruns, retries and crashes never create a second action.
+ */
+export class EvaluationService {
+  packetBuilder: PacketBuilder = async () => ({});
+
+  constructor(private readonly policies: PolicyService) {}
+
+  async startRun(ctx: RequestContext, asOf: IsoDate, trigger: Trigger, batches: number): Promise<string> {
+    const [row] = await ctx.em.query(`INSERT INTO evaluation_runs (tenant_id, as_of, trigger, pending_batches) VALUES ($1, $2, $3, $4) RETURNING id`, [ctx.tenantId, asOf, trigger, batches]);
+    if (batches === 0) await this.finishIfDone(ctx, row.id);
+    return row.id;
+  }
+
+  /** Customers with something open, in id order: the units of a run. */
+  async customerBatches(ctx: RequestContext, size = EVALUATION_BATCH): Promise<string[][]> {
+    const rows: { customer_id: string }[] = await ctx.em.query(
+      `SELECT DISTINCT customer_id FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND open_balance_minor > 0 ORDER BY customer_id`,
+      [ctx.tenantId],
+    );
+    return chunks(
+      rows.map((r) => r.customer_id),
+      size,
+    );
+  }
+
+  /** A whole run in this process (manual runs, replays, events, tests). */
+  async run(ctx: RequestContext, opts: { asOf: IsoDate; trigger: Trigger; customerIds?: string[] }): Promise<EvaluationRun> {
+    const batches = opts.customerIds ? chunks(opts.customerIds, EVALUATION_BATCH) : await this.customerBatches(ctx);
+    const runId = await this.startRun(ctx, opts.asOf, opts.trigger, batches.length);
+    const book = await this.policies.book(ctx, opts.asOf);
+    try {
+      for (const [i, ids] of batches.entries()) await this.evaluateBatch(ctx, { runId, batchNo: i, asOf: opts.asOf, customerIds: ids, book });
+    } catch (err) {
+      await ctx.em.query(`UPDATE evaluation_runs SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [runId, String(err).slice(0, 2000)]);
+      throw err;
+    }
+    if (!opts.customerIds) await this.resetSettledEscalations(ctx);
+    return (await ctx.em.getRepository(EvaluationRun).findOneBy({ id: runId }))!;
+  }
+
+  /**
+   * Evaluates one batch and writes its actions and its share of the run counts in one
+   * transaction; a batch delivered twice (retry after a crash) counts once and writes nothing new.
+   */
+  async evaluateBatch(ctx: RequestContext, b: { runId: string | null; batchNo: number; asOf: IsoDate; customerIds: string[]; book?: PolicyBook }): Promise<BatchOutcome> {
+    const book = b.book ?? (await this.policies.book(ctx, b.asOf));
+    const versionIds = [...book.live.values()].map((l) => l.versionId);
+    return inTransaction(ctx, async (tx) => {
+      if (b.runId) {
+        const [first] = await tx.em.query(`INSERT INTO evaluation_run_batches (tenant_id, run_id, batch_no) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING batch_no`, [ctx.tenantId, b.runId, b.batchNo]);
+        if (!first) return { customers: 0, invoices: 0, actionsCreated: 0, outcomes: {} };
+      }
+      const snapshots = await loadSnapshots(tx, b.customerIds, b.asOf, versionIds);
+      const outcome: BatchOutcome = { customers: snapshots.length, invoices: 0, actionsCreated: 0, outcomes: {} };
+      const count = (k: string) => (outcome.outcomes[k] = (outcome.outcomes[k] ?? 0) + 1);
+      const rows: ActionRow[] = [];
+      const tiers: { customerId: string; versionId: string; tier: number }[] = [];
+      for (const snap of snapshots) {
+        outcome.invoices += snap.invoices.length;
+        const pick = book.resolve(snap);
+        if (!pick) {
+          count('no-policy');
+          continue;
+        }
+        const currentTier = snap.escalation?.versionId === pick.live.versionId ? snap.escalation.tier : 0;
+        const ev: Evaluation = evaluateCustomer({ ...snap, currentTier, existingKeys: snap.keys, lastStepOffset: snap.lastStepOffset }, { ref: { id: pick.live.versionId, version: pick.live.version }, def: pick.live.definition }, b.asOf);
+        ev.suppressions.forEach((s) => count(`suppressed:${s.code}`));
+        if (ev.tier !== currentTier) tiers.push({ customerId: snap.id, versionId: pick.live.versionId, tier: ev.tier });
+        for (const d of ev.decisions) {
+          count(d.kind === 'STEP' ? `step:${d.step.key}` : `tier:${d.tier}:${d.action.type}`);
+          const packet = d.mode === 'APPROVAL' ? await this.packetBuilder(tx, snap, d, b.asOf) : null;
+          rows.push(toActionRow(d, snap.id, pick.live.versionId, b.runId, b.asOf, packet, pick.reason));
+        }
+      }
+      outcome.actionsCreated = await this.insertActions(tx, rows);
+      await this.saveTiers(tx, tiers, b.asOf);
+      if (b.runId) await this.addToRun(tx, b.runId, outcome);
+      return outcome;
+    }).then(async (o) => {
+      if (b.runId) await this.finishIfDone(ctx, b.runId);
+      return o;
+    });
+  }
+
+  private async insertActions(ctx: RequestContext, rows: ActionRow[]): Promise<number> {
+    let created = 0;
+    for (const part of chunks(rows, 1000)) {
+      const src = unnestSource(actionColumns, part, 2);
+      const cols = actionColumns.map((c) => c.name).filter((n) => n !== 'channels_csv');
+      const inserted: unknown[] = await ctx.em.query(
+        `INSERT INTO actions (tenant_id, ${cols.join(', ')}, channels)
+         SELECT $1, ${cols.map((c) => `v.${c}`).join(', ')}, COALESCE(string_to_array(NULLIF(v.channels_csv, ''), ','), '{}') FROM ${src.sql}
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
+        [ctx.tenantId, ...src.params],
+      );
+      created += inserted.length;
+    }
+    return created;
+  }
+
+  private async saveTiers(ctx: RequestContext, tiers: { customerId: string; versionId: string; tier: number }[], asOf: IsoDate): Promise<void> {
+    if (!tiers.length) return;
+    const cols: BulkColumn<(typeof tiers)[number]>[] = [
+      { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
+      { name: 'policy_version_id', type: 'uuid', value: (r) => r.versionId },
+      { name: 'tier', type: 'int', value: (r) => r.tier },
+    ];
+    const src = unnestSource(cols, tiers, 3);
+    await ctx.em.query(
+      `INSERT INTO customer_escalations (tenant_id, customer_id, policy_version_id, tier, entered_on)
+       SELECT $1, v.customer_id, v.policy_version_id, v.tier, $2 FROM ${src.sql}
+       ON CONFLICT (tenant_id, customer_id) DO UPDATE SET policy_version_id = EXCLUDED.policy_version_id, tier = EXCLUDED.tier, entered_on = EXCLUDED.entered_on, updated_at = now()`,
+      [ctx.tenantId, asOf, ...src.params],
+    );
+  }
+
+  /** Customers with nothing open any more start from tier 0 next time. */
+  private async resetSettledEscalations(ctx: RequestContext): Promise<void> {
+    await ctx.em.query(
+      `DELETE FROM customer_escalations e WHERE e.tenant_id = $1 AND NOT EXISTS (
+         SELECT 1 FROM invoices i WHERE i.tenant_id = e.tenant_id AND i.customer_id = e.customer_id AND i.status = 'OPEN' AND i.open_balance_minor > 0)`,
+      [ctx.tenantId],
+    );
+  }
+
+  private async addToRun(ctx: RequestContext, runId: string, o: BatchOutcome): Promise<void> {
+    await ctx.em.query(
+      `UPDATE evaluation_runs SET customers = customers + $2, invoices = invoices + $3, actions_created = actions_created + $4,
+         outcomes = (SELECT COALESCE(jsonb_object_agg(k, COALESCE((outcomes->>k)::int, 0) + COALESCE(($5::jsonb->>k)::int, 0)), '{}'::jsonb)
+                     FROM (SELECT jsonb_object_keys(outcomes) UNION SELECT jsonb_object_keys($5::jsonb)) AS keys(k)),
+         pending_batches = pending_batches - 1
+       WHERE id = $1`,
+      [runId, o.customers, o.invoices, o.actionsCreated, JSON.stringify(o.outcomes)],
+    );
+  }
+
+  private async finishIfDone(ctx: RequestContext, runId: string): Promise<void> {
+    await ctx.em.query(
+      `UPDATE evaluation_runs SET status = 'DONE', finished_at = now(), duration_ms = (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int
+       WHERE id = $1 AND status = 'RUNNING' AND pending_batches <= 0`,
+      [runId],
+    );
+  }
+
+  runs(ctx: RequestContext, limit: number): Promise<EvaluationRun[]> {
+    return ctx.em.getRepository(EvaluationRun).find({ where: { tenantId: ctx.tenantId }, order: { startedAt: 'DESC' }, take: limit });
+  }
+}
+
+function toActionRow(d: Decision, customerId: string, versionId: string, runId: string | null, asOf: IsoDate, packet: Record<string, unknown> | null, policyReason: string): ActionRow {
+  const status = d.mode === 'APPROVAL' ? 'AWAITING_APPROVAL' : 'PLANNED';
+  const reason = { rule: d.reason.rule, facts: { ...d.reason.facts, policy: policyReason } };
+  if (d.kind === 'STEP') {
+    return {
+      key: d.idempotencyKey,
+      customerId,
+      invoiceId: d.invoiceId,
+      versionId,
+      runId,
+      kind: 'STEP',
+      stepKey: d.step.key,
+      stepOffset: d.step.offsetDays,
+      tier: null,
+      actionType: null,
+      channels: d.channels,
+      templateKey: d.step.templateKey,
+      mode: d.mode,
+      status,
+      reason,
+      amountDueMinor: d.amountDueMinor,
+      currency: d.currency,
+      scheduledFor: asOf,
+      packet: { ...(packet ?? {}), step: { tone: d.step.tone, sender: d.step.sender, notify: d.step.notify ?? null, accountFlag: d.step.accountFlag ?? null, path: d.path } },
+    };
+  }
+  return {
+    key: d.idempotencyKey,
+    customerId,
+    invoiceId: null,
+    versionId,
+    runId,
+    kind: 'TIER_ENTRY',
+    stepKey: null,
+    stepOffset: null,
+    tier: d.tier,
+    actionType: d.action.type,
+    channels: [],
+    templateKey: null,
+    mode: d.mode,
+    status,
+    reason,
+    amountDueMinor: null,
+    currency: null,
+    scheduledFor: asOf,
+    packet: { ...(packet ?? {}), action: d.action, tierName: d.tierName },
+  };
+}
