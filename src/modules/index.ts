@@ -49,6 +49,7 @@ import { DunningPause } from './engine/dunning-pause.entity';
 import { EngineResolver } from './engine/engine.resolver';
 import { EvaluationRun } from './engine/evaluation-run.entity';
 import { EvaluationService } from './engine/evaluation.service';
+import { approvalPacketBuilder } from './engine/approval-packet';
 import { customersChanged, registerDunningJobs } from './engine/jobs/dunning.jobs';
 import { PauseService } from './engine/pause.service';
 import { PreviewService } from './engine/preview.service';
@@ -127,6 +128,12 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   // Dunning: policies, the engine and its scheduler, the action outbox and its dispatcher.
   const policies = new PolicyService(audit, tenants, (ctx, keys) => templates.unknownKeys(ctx, keys));
   const evaluation = new EvaluationService(policies);
+  evaluation.packetBuilder = approvalPacketBuilder(async (ctx, i) => {
+    const locale = (await messageModels.customerLocale(ctx, i.customerId)) ?? 'en';
+    const model = await messageModels.forCustomer(ctx, i.customerId, { key: i.templateKey, locale, invoiceIds: [i.invoiceId], amountDue: new Map([[i.invoiceId, i.amountDueMinor]]), asOf: i.asOf, step: i.step });
+    const r = await templates.render(ctx, { key: i.templateKey, locale, channel: MessageChannel.EMAIL, model });
+    return { subject: r.subject, body: r.body };
+  });
   const previews = new PreviewService(policies, evaluation);
   const pauses = new PauseService(audit);
   const disputes = new DisputeService(audit);

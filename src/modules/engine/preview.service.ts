@@ -53,7 +53,8 @@ export class PreviewService {
       const v = await this.policies.validate(ctx, input.definition);
       if (!v.def) return { ...empty, problems: v.problems };
       def = v.def;
-      ref = { id: 'preview', version: 0 };
+      // An unsaved definition has no version id yet: the nil uuid never matches a stored action.
+      ref = { id: '00000000-0000-0000-0000-000000000000', version: 0 };
     } else {
       const versions = await this.policies.versions(ctx, input.policyId);
       const chosen = input.versionId ? versions.find((v) => v.id === input.versionId) : versions[0];
