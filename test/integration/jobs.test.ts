@@ -2,27 +2,12 @@ import { QueueName } from '../../src/platform/queue/queue-names';
 import { TENANT_HEARTBEAT_FANOUT } from '../../src/modules/tenants/jobs/tenant-heartbeat.job';
 import { CreateTenantDocument, MeDocument } from '../generated/graphql';
 import { dataOf, startTestApp, type TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 /**
  * The queue runs for real (BullMQ on Redis when REDIS_URL is set, else on PostgreSQL): the
  * nightly scheduler is registered, and the heartbeat fan-out reaches every tenant.
  */
-
-const WAIT_MS = 20_000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await probe().catch((err) => {
-      last = err;
-      return undefined;
-    });
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('jobs (workers running)', () => {
   let t: TestApp;
