@@ -4,6 +4,8 @@ import {
   AssignDunningPolicyDocument,
   CreateApiKeyDocument,
   CreateDunningPolicyDocument,
+  DunningPolicyDocument,
+  UpdateDunningPolicyDraftDocument,
   DispatchActionsDocument,
   EffectivePolicyDocument,
   OpenDisputeDocument,
@@ -225,6 +227,31 @@ describe('dunning rules through the API', () => {
     expect(dataOf(await t.gql(ResumeDunningDocument, { customerId: ids.PAUSED })).resumeDunning).toBe(true);
     await day('2026-08-22');
     expect((await actionsOf('PAUSED')).map((a) => [a.stepKey, a.status])).toEqual([['escalation-21', 'SENT']]);
+  });
+
+  it('versions: a draft goes live from its effective date, older versions stay, and publishing an old one rolls back', async () => {
+    const p = dataOf(await t.gql(CreateDunningPolicyDocument, { input: { name: 'Versioned', definition: { steps: [{ key: 'v1-step', offsetDays: 1, channels: ['EMAIL'], templateKey: 'overdue-friendly' }] } } })).createDunningPolicy;
+    const v1 = dataOf(await t.gql(PublishDunningPolicyDocument, { policyId: p.policy!.id, effectiveFrom: '2026-01-01' })).publishDunningPolicy.version;
+    const draft = dataOf(await t.gql(UpdateDunningPolicyDraftDocument, { policyId: p.policy!.id, input: { definition: { steps: [{ key: 'v2-step', offsetDays: 2, channels: ['EMAIL', 'CALL_TASK'], templateKey: 'overdue-firm' }] } } })).updateDunningPolicyDraft;
+    expect(draft.version).toMatchObject({ version: 2, status: 'DRAFT' });
+    dataOf(await t.gql(PublishDunningPolicyDocument, { policyId: p.policy!.id, effectiveFrom: '2026-03-01' }));
+    const live = async (asOf: string) => dataOf(await t.gql(DunningPolicyDocument, { id: p.policy!.id, asOf })).dunningPolicy!;
+    expect((await live('2026-02-15')).liveVersion?.version).toBe(1);
+    const after = await live('2026-03-02');
+    expect(after.liveVersion?.version).toBe(2);
+    expect(after.versions.map((v) => [v.version, v.status])).toEqual([
+      [2, 'PUBLISHED'],
+      [1, 'RETIRED'],
+    ]);
+    dataOf(await t.gql(PublishDunningPolicyDocument, { policyId: p.policy!.id, versionId: v1.id, effectiveFrom: '2026-04-01' }));
+    expect((await live('2026-04-02')).liveVersion?.version).toBe(1);
+    expect((await live('2026-03-15')).liveVersion?.version).toBe(2);
+    // A call step becomes a task for the account's collector.
+    dataOf(await t.gql(AssignDunningPolicyDocument, { policyId: p.policy!.id, scope: 'CUSTOMER', value: ids.SEG }));
+    dataOf(await t.gql(UpsertInvoicesDocument, { input: [inv('CALL-1', 'SEG', { issueDate: '2026-02-01' })] })); // due 03-03
+    await day('2026-03-05');
+    expect((await actionsOf('SEG')).map((a) => [a.stepKey, a.channels, a.status])).toEqual([['v2-step', ['EMAIL', 'CALL_TASK'], 'SENT']]);
+    expect(dataOf(await t.gql(TasksDocument, { customerId: ids.SEG })).tasks).toEqual([expect.objectContaining({ reasonCode: 'CALL_STEP', nextAction: expect.stringMatching(/^Call AP SEG about invoice CALL-1/) })]);
   });
 
   it('previews an unsaved policy over the real book without writing anything', async () => {

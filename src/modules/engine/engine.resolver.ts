@@ -73,7 +73,7 @@ export class EngineResolver {
   ) {}
 
   @Authorized()
-  @Mutation(() => PolicyPreview, { description: 'Run a draft, version or unsaved definition over the real book without writing.' })
+  @Query(() => PolicyPreview, { description: 'Run a draft, version or unsaved definition over the real book without writing.' })
   async previewDunningPolicy(@Ctx() ctx: RequestContext, @Arg('input') input: PreviewDunningPolicyInput): Promise<PolicyPreview> {
     const asOf = input.asOf ?? (await this.tenants.today(ctx));
     return this.previews.preview(ctx, { ...input, asOf, limit: Math.min(Math.max(input.limit, 0), 2000) });
