@@ -1,4 +1,5 @@
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { byIdLoader, childrenLoader } from '../../platform/db/loaders';
 import { In, type SelectQueryBuilder } from 'typeorm';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput, type FieldProblem } from '../../platform/errors';
@@ -184,20 +185,11 @@ export class CustomerService {
   }
 
   loader(ctx: RequestContext): DataLoader<string, Customer | null> {
-    return ctx.loaders.get('customerById', () => new DataLoader<string, Customer | null>(async (ids) => {
-      const rows = await ctx.em.getRepository(Customer).findBy({ tenantId: ctx.tenantId, id: In([...ids]) });
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }));
+    return byIdLoader(ctx, Customer, 'customerById');
   }
 
   contactsLoader(ctx: RequestContext): DataLoader<string, Contact[]> {
-    return ctx.loaders.get('contactsByCustomer', () => new DataLoader<string, Contact[]>(async (ids) => {
-      const rows = await ctx.em.getRepository(Contact).find({ where: { tenantId: ctx.tenantId, customerId: In([...ids]) }, order: { position: 'ASC' } });
-      const by = new Map<string, Contact[]>();
-      for (const r of rows) by.set(r.customerId, [...(by.get(r.customerId) ?? []), r]);
-      return ids.map((id) => by.get(id) ?? []);
-    }));
+    return childrenLoader(ctx, Contact, 'contactsByCustomer', 'customerId', { position: 'ASC' });
   }
 
   /** Customer ids matching a filter, as a subquery for other modules' lists. */

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { byIdLoader, childrenLoader } from '../../platform/db/loaders';
 import { In, type SelectQueryBuilder } from 'typeorm';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { chunks, sourceHash, unnestSource, type BulkColumn } from '../../platform/db/bulk';
@@ -286,20 +287,11 @@ export class InvoiceService {
   }
 
   loader(ctx: RequestContext): DataLoader<string, Invoice | null> {
-    return ctx.loaders.get('invoiceById', () => new DataLoader<string, Invoice | null>(async (ids) => {
-      const rows = await ctx.em.getRepository(Invoice).findBy({ tenantId: ctx.tenantId, id: In([...ids]) });
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }));
+    return byIdLoader(ctx, Invoice, 'invoiceById');
   }
 
   linesLoader(ctx: RequestContext): DataLoader<string, InvoiceLine[]> {
-    return ctx.loaders.get('linesByInvoice', () => new DataLoader<string, InvoiceLine[]>(async (ids) => {
-      const rows = await ctx.em.getRepository(InvoiceLine).find({ where: { tenantId: ctx.tenantId, invoiceId: In([...ids]) }, order: { lineNo: 'ASC' } });
-      const by = new Map<string, InvoiceLine[]>();
-      for (const r of rows) by.set(r.invoiceId, [...(by.get(r.invoiceId) ?? []), r]);
-      return ids.map((id) => by.get(id) ?? []);
-    }));
+    return childrenLoader(ctx, InvoiceLine, 'linesByInvoice', 'invoiceId', { lineNo: 'ASC' });
   }
 
   /** Open balance per currency for each customer, one query per page of customers. */

@@ -1,5 +1,6 @@
 import { In } from 'typeorm';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { byIdLoader } from '../../platform/db/loaders';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput } from '../../platform/errors';
 import { isCurrency } from '../../platform/money/money';
@@ -50,10 +51,7 @@ export class LegalEntityService {
   }
 
   loader(ctx: RequestContext): DataLoader<string, LegalEntity | null> {
-    return ctx.loaders.get('legalEntityById', () => new DataLoader<string, LegalEntity | null>(async (ids) => {
-      const rows = await ctx.em.getRepository(LegalEntity).findBy({ tenantId: ctx.tenantId, id: In([...ids]) });
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }));
+    return byIdLoader(ctx, LegalEntity, 'legalEntityById');
   }
+
 }

@@ -1,4 +1,5 @@
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { byIdLoader } from '../../platform/db/loaders';
 import { In } from 'typeorm';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput, notFound } from '../../platform/errors';
@@ -35,11 +36,9 @@ export class UserService {
   }
 
   loader(ctx: RequestContext): DataLoader<string, User | null> {
-    return ctx.loaders.get('userById', () => new DataLoader<string, User | null>(async (ids) => {
-      const byId = new Map((await this.byIds(ctx, ids)).map((u) => [u.id, u]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }));
+    return byIdLoader(ctx, User, 'userById');
   }
+
 
   async require(ctx: RequestContext, id: string, field: string): Promise<User> {
     const u = await ctx.em.getRepository(User).findOneBy({ tenantId: ctx.tenantId, id });
