@@ -38,19 +38,27 @@ export class DispatchService {
     private readonly deps: DispatchDeps,
   ) {}
 
-  async dispatchDue(ctx: RequestContext, asOf: IsoDate, limit = 500): Promise<DispatchSummary> {
+  /** Sends everything due, batch after batch, until none is left or the time budget is spent. */
+  async dispatchDue(ctx: RequestContext, asOf: IsoDate, opts: { batch?: number; budgetMs?: number } = {}): Promise<DispatchSummary> {
     const summary: DispatchSummary = { sent: 0, suppressed: 0, failed: 0, retrying: 0 };
-    const due: { id: string }[] = await ctx.em.query(
-      `SELECT id FROM actions WHERE tenant_id = $1 AND status = 'PLANNED' AND scheduled_for <= $2 AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-       ORDER BY scheduled_for, created_at LIMIT $3`,
-      [ctx.tenantId, asOf, limit],
-    );
-    for (const { id } of due) {
-      const outcome = await this.dispatchOne(ctx, id, asOf);
-      if (outcome === ActionStatus.SENT) summary.sent++;
-      else if (outcome === ActionStatus.SUPPRESSED) summary.suppressed++;
-      else if (outcome === ActionStatus.FAILED) summary.failed++;
-      else if (outcome === ActionStatus.PLANNED) summary.retrying++;
+    const deadline = Date.now() + (opts.budgetMs ?? 240_000);
+    const seen = new Set<string>();
+    while (Date.now() < deadline) {
+      const due: { id: string }[] = await ctx.em.query(
+        `SELECT id FROM actions WHERE tenant_id = $1 AND status = 'PLANNED' AND scheduled_for <= $2 AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         ORDER BY scheduled_for, created_at LIMIT $3`,
+        [ctx.tenantId, asOf, opts.batch ?? 500],
+      );
+      const fresh = due.filter((d) => !seen.has(d.id));
+      if (fresh.length === 0) break;
+      for (const { id } of fresh) {
+        seen.add(id);
+        const outcome = await this.dispatchOne(ctx, id, asOf);
+        if (outcome === ActionStatus.SENT) summary.sent++;
+        else if (outcome === ActionStatus.SUPPRESSED) summary.suppressed++;
+        else if (outcome === ActionStatus.FAILED) summary.failed++;
+        else if (outcome === ActionStatus.PLANNED) summary.retrying++;
+      }
     }
     return summary;
   }
