@@ -1,6 +1,8 @@
 import { Foundation1764000000000 } from './1764000000000-foundation';
 import { Outreach1764100000000 } from './1764100000000-outreach';
 import { Dunning1764100000100 } from './1764100000100-dunning';
+import { Payments1764200000000 } from './1764200000000-payments';
+import { Aging1764300000000 } from './1764300000000-aging';
 
 /** Every migration, in order. Applied at start and by `npm run migrate`. */
-export const migrations = [Foundation1764000000000, Outreach1764100000000, Dunning1764100000100];
+export const migrations = [Foundation1764000000000, Outreach1764100000000, Dunning1764100000100, Payments1764200000000, Aging1764300000000];

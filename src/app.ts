@@ -55,6 +55,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     lifecycle.onStop('queues', () => queues!.close());
 
     const pubSub = createEventPubSub();
+    modules.services.agingFeeds.attach(pubSub, logger);
     const listener = new EventListener(db.url, pubSub, logger);
     await listener.start();
     lifecycle.onStop('event-listener', () => listener.stop());
@@ -93,6 +94,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
             }),
             maxDepth: config.GRAPHQL_MAX_DEPTH,
             maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,
+            routes: modules.routes,
           },
           port,
           config.HOST,

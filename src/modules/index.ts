@@ -59,6 +59,32 @@ import { PermanentSendError } from './outreach/channels/send-errors';
 import { DunningPolicy, PolicyAssignment, PolicyVersion } from './policies/policy.entities';
 import { PolicyResolver } from './policies/policy.resolver';
 import { PolicyService } from './policies/policy.service';
+import { AgingFeeds } from './aging/aging-feed';
+import { AgingResolver } from './aging/aging.resolver';
+import { AgingService } from './aging/aging.service';
+import { dashboardRouter } from './aging/dashboard/dashboard.route';
+import { AgingChangeReason } from './aging/dto/aging.types';
+import { registerAgingJobs } from './aging/jobs/aging-rollover.job';
+import { MetricsResolver } from './aging/metrics.resolver';
+import { MetricsService } from './aging/metrics.service';
+import type express from 'express';
+import { ApprovalRequest } from './approvals/approval-request.entity';
+import { ApprovalResolver } from './approvals/approval.resolver';
+import { ApprovalService } from './approvals/approval.service';
+import { JournalEntry, JournalLine } from './ledger/journal.entity';
+import { JournalLineResolver, LedgerResolver } from './ledger/ledger.resolver';
+import { LedgerService } from './ledger/ledger.service';
+import { Allocation } from './payments/allocation.entity';
+import { ApplicationRulesService } from './payments/application-rules.service';
+import { ArDocument } from './payments/ar-document.entity';
+import { CreditService } from './payments/credit.service';
+import { paymentsRecorded, registerPaymentJobs } from './payments/jobs/apply-payments.job';
+import { PaymentApplicationService } from './payments/payment-application.service';
+import { Payment } from './payments/payment.entity';
+import { PaymentHookRegistry } from './payments/payment-hooks';
+import { AllocationResolver, ArDocumentResolver, PaymentResolver, PaymentSuggestionResolver } from './payments/payment.resolver';
+import { PaymentService } from './payments/payment.service';
+import { PaymentSuggestion } from './payments/payment-suggestion.entity';
 
 /** Every TypeORM entity of every module. */
 export const entities = [
@@ -81,6 +107,13 @@ export const entities = [
   EvaluationRun,
   DunningPause,
   Dispute,
+  Payment,
+  Allocation,
+  PaymentSuggestion,
+  ArDocument,
+  ApprovalRequest,
+  JournalEntry,
+  JournalLine,
 ];
 
 /** Every resolver class, in the order the schema lists them. */
@@ -95,6 +128,15 @@ export const resolverClasses = [
   EngineResolver,
   ActionResolver,
   DisputeResolver,
+  AgingResolver,
+  MetricsResolver,
+  PaymentResolver,
+  AllocationResolver,
+  PaymentSuggestionResolver,
+  ArDocumentResolver,
+  ApprovalResolver,
+  LedgerResolver,
+  JournalLineResolver,
 ] as const;
 
 /** Internal recipients: the customer's owner, or the managers and directors. */
@@ -155,7 +197,19 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   const dispatch = new DispatchService(messenger, tierActions, {
     buildModel: (ctx, customerId, o) => messageModels.forCustomer(ctx, customerId, { key: o.key, locale: o.locale, invoiceIds: o.invoiceIds, amountDue: o.amountDue, asOf: o.asOf, step: o.step }),
   });
-  const services = { audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
+  // Payments and the ledger: intake, matching, credits, write-offs through approvals.
+  const ledger = new LedgerService();
+  const approvals = new ApprovalService(audit);
+  const paymentHooks = new PaymentHookRegistry();
+  const paymentRules = new ApplicationRulesService(legalEntities, paymentHooks, audit);
+  const paymentApplication = new PaymentApplicationService(audit, actions, disputes, ledger, paymentRules, paymentHooks);
+  const payments = new PaymentService(tenants, audit, ledger, paymentApplication);
+  const credits = new CreditService(tenants, invoices, actions, approvals, ledger, audit);
+  // Aging, DSO and CEI from rollups kept by triggers; live feeds for subscriptions.
+  const aging = new AgingService(invoices, audit);
+  const metrics = new MetricsService(aging);
+  const agingFeeds = new AgingFeeds(aging, apiKeys);
+  const services = { aging, metrics, agingFeeds, ledger, approvals, paymentHooks, paymentRules, paymentApplication, payments, credits, audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
 
   const resolvers = new Map<unknown, unknown>([
     [TenantsResolver, new TenantsResolver(tenants, apiKeys, users, onboarding)],
@@ -168,6 +222,15 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     [EngineResolver, new EngineResolver(evaluation, previews, pauses, dispatch, tenants)],
     [ActionResolver, new ActionResolver(actions, customers, invoices)],
     [DisputeResolver, new DisputeResolver(disputes)],
+    [AgingResolver, new AgingResolver(aging)],
+    [MetricsResolver, new MetricsResolver(metrics)],
+    [PaymentResolver, new PaymentResolver(payments, paymentApplication, paymentRules, credits)],
+    [AllocationResolver, new AllocationResolver(invoices)],
+    [PaymentSuggestionResolver, new PaymentSuggestionResolver(invoices)],
+    [ArDocumentResolver, new ArDocumentResolver()],
+    [ApprovalResolver, new ApprovalResolver(approvals)],
+    [LedgerResolver, new LedgerResolver(ledger)],
+    [JournalLineResolver, new JournalLineResolver()],
   ]);
 
   function registerJobs(registry: JobRegistry, deps: { dataSource: DataSource; queues: () => QueueRuntime; logger: Logger }): void {
@@ -176,10 +239,24 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     // Events that change what a customer owes re-evaluate that customer right away.
     const reevaluate = customersChanged(deps.queues, deps.logger);
     invoices.onCustomersChanged = reevaluate;
-    disputes.onChange = reevaluate;
+    // A dispute moves invoices in and out of the DISPUTED cut of live aging reports.
+    disputes.onChange = (ctx, customerIds) => {
+      reevaluate(ctx, customerIds);
+      aging.announce(ctx, AgingChangeReason.DISPUTES).catch((err) => deps.logger.warn({ err }, 'could not announce a dispute change to aging subscribers'));
+    };
+    registerAgingJobs(registry, { ...deps, aging, metrics });
+    registerPaymentJobs(registry, { ...deps, application: paymentApplication });
+    paymentApplication.onCustomersChanged = reevaluate;
+    credits.onCustomersChanged = reevaluate;
+    payments.onRecorded = paymentsRecorded(deps.queues, deps.logger);
   }
 
-  return { services, resolvers, registerJobs };
+  /** Extra HTTP pages mounted by the server (the live aging dashboard). */
+  function routes(app: express.Express): void {
+    app.use(dashboardRouter({ endpoint: '/graphql' }));
+  }
+
+  return { services, resolvers, registerJobs, routes };
 }
 
 export type Modules = ReturnType<typeof createModules>;

@@ -1,9 +1,15 @@
 import 'reflect-metadata';
+import * as aging from './aging-bench';
+import * as evaluation from './evaluation-bench';
 import * as invoiceList from './invoice-list-bench';
+import * as payments from './payments-bench';
 
 /** `npm run bench -- <name> [--option value ...]`: each benchmark prints its ratios measured side by side in one run. */
 const benches: Record<string, { run(): Promise<void> }> = {
   'invoice-list': invoiceList,
+  payments,
+  evaluation,
+  aging,
 };
 
 async function main(): Promise<void> {

@@ -8,6 +8,8 @@ import { EvaluationRun } from './evaluation-run.entity';
 import { loadSnapshots, type LoadedCustomer } from './snapshot-loader';
 
 export const EVALUATION_BATCH = 500;
+/** Batches of one run evaluated at the same time, each on its own connection. */
+export const EVALUATION_CONCURRENCY = 2;
 
 export type Trigger = 'DAILY' | 'EVENT' | 'MANUAL';
 
@@ -40,28 +42,51 @@ interface ActionRow {
   packet: unknown;
 }
 
-const actionColumns: BulkColumn<ActionRow>[] = [
-  { name: 'idempotency_key', type: 'text', value: (r) => r.key },
-  { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
-  { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId },
-  { name: 'policy_version_id', type: 'uuid', value: (r) => r.versionId },
-  { name: 'evaluation_run_id', type: 'uuid', value: (r) => r.runId },
-  { name: 'kind', type: 'text', value: (r) => r.kind },
-  { name: 'step_key', type: 'text', value: (r) => r.stepKey },
-  { name: 'step_offset', type: 'int', value: (r) => r.stepOffset },
-  { name: 'tier', type: 'int', value: (r) => r.tier },
-  { name: 'action_type', type: 'text', value: (r) => r.actionType },
-  // text[] cannot travel inside unnest of a 2-D array; channels go as a comma list.
-  { name: 'channels_csv', type: 'text', value: (r) => r.channels.join(',') },
-  { name: 'template_key', type: 'text', value: (r) => r.templateKey },
-  { name: 'mode', type: 'text', value: (r) => r.mode },
-  { name: 'status', type: 'text', value: (r) => r.status },
-  { name: 'reason', type: 'jsonb', value: (r) => JSON.stringify(r.reason) },
-  { name: 'amount_due_minor', type: 'bigint', value: (r) => r.amountDueMinor },
-  { name: 'currency', type: 'text', value: (r) => r.currency },
-  { name: 'scheduled_for', type: 'date', value: (r) => r.scheduledFor },
-  { name: 'packet', type: 'jsonb', value: (r) => (r.packet === null ? null : JSON.stringify(r.packet)) },
+/** Columns of `actions` written by the evaluation, with their types in the JSON rows. */
+const actionRecordColumns: [string, string][] = [
+  ['idempotency_key', 'text'],
+  ['customer_id', 'uuid'],
+  ['invoice_id', 'uuid'],
+  ['policy_version_id', 'uuid'],
+  ['evaluation_run_id', 'uuid'],
+  ['kind', 'text'],
+  ['step_key', 'text'],
+  ['step_offset', 'int'],
+  ['tier', 'int'],
+  ['action_type', 'text'],
+  ['channels', 'text[]'],
+  ['template_key', 'text'],
+  ['mode', 'text'],
+  ['status', 'text'],
+  ['reason', 'jsonb'],
+  ['amount_due_minor', 'bigint'],
+  ['currency', 'text'],
+  ['scheduled_for', 'date'],
+  ['packet', 'jsonb'],
 ];
+
+const actionRecord = (r: ActionRow) => ({
+  idempotency_key: r.key,
+  customer_id: r.customerId,
+  invoice_id: r.invoiceId,
+  policy_version_id: r.versionId,
+  evaluation_run_id: r.runId,
+  kind: r.kind,
+  step_key: r.stepKey,
+  step_offset: r.stepOffset,
+  tier: r.tier,
+  action_type: r.actionType,
+  channels: r.channels,
+  template_key: r.templateKey,
+  mode: r.mode,
+  status: r.status,
+  reason: r.reason,
+  // bigint travels as a decimal string, read back exactly by the bigint column.
+  amount_due_minor: r.amountDueMinor === null ? null : r.amountDueMinor.toString(),
+  currency: r.currency,
+  scheduled_for: r.scheduledFor,
+  packet: r.packet,
+});
 
 /** Builds the approval packet for decisions that wait for a person (set by the composition root). */
 export type PacketBuilder = (ctx: RequestContext, customer: LoadedCustomer, decision: Decision, asOf: IsoDate) => Promise<Record<string, unknown>>;
@@ -100,7 +125,26 @@ export class EvaluationService {
     const runId = await this.startRun(ctx, opts.asOf, opts.trigger, batches.length);
     const book = await this.policies.book(ctx, opts.asOf);
     try {
-      for (const [i, ids] of batches.entries()) await this.evaluateBatch(ctx, { runId, batchNo: i, asOf: opts.asOf, customerIds: ids, book });
+      // Batches are independent (disjoint customers, one transaction each): a few run at once,
+      // so the engine works on one batch while PostgreSQL loads or writes another. Inside a
+      // caller's transaction there is one connection, so they go one by one.
+      let next = 0;
+      let failed = false;
+      const worker = async () => {
+        while (!failed && next < batches.length) {
+          const i = next++;
+          try {
+            await this.evaluateBatch(ctx, { runId, batchNo: i, asOf: opts.asOf, customerIds: batches[i], book });
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
+        }
+      };
+      const workers = ctx.inTransaction ? 1 : Math.min(EVALUATION_CONCURRENCY, batches.length);
+      const results = await Promise.allSettled(Array.from({ length: workers }, worker));
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
     } catch (err) {
       await ctx.em.query(`UPDATE evaluation_runs SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [runId, String(err).slice(0, 2000)]);
       throw err;
@@ -153,18 +197,26 @@ export class EvaluationService {
     });
   }
 
+  /**
+   * The batch's actions in statements of up to 1,000 rows, the rows as one JSON document: one
+   * native JSON.stringify here instead of an array parameter per column escaped element by
+   * element by the driver (about a fifth of this process's CPU in a run with approval packets
+   * of a few kB each; see docs/decisions/012-evaluation-benchmark.md).
+   */
   private async insertActions(ctx: RequestContext, rows: ActionRow[]): Promise<number> {
     let created = 0;
     for (const part of chunks(rows, 1000)) {
-      const src = unnestSource(actionColumns, part, 2);
-      const cols = actionColumns.map((c) => c.name).filter((n) => n !== 'channels_csv');
-      const inserted: unknown[] = await ctx.em.query(
-        `INSERT INTO actions (tenant_id, ${cols.join(', ')}, channels)
-         SELECT $1, ${cols.map((c) => `v.${c}`).join(', ')}, COALESCE(string_to_array(NULLIF(v.channels_csv, ''), ','), '{}') FROM ${src.sql}
-         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
-        [ctx.tenantId, ...src.params],
+      const doc = JSON.stringify(part.map(actionRecord));
+      const [{ n }]: { n: number }[] = await ctx.em.query(
+        `WITH ins AS (
+           INSERT INTO actions (tenant_id, ${actionRecordColumns.map(([c]) => c).join(', ')})
+           SELECT $1, ${actionRecordColumns.map(([c]) => `v.${c}`).join(', ')}
+           FROM json_to_recordset($2::json) AS v(${actionRecordColumns.map(([c, t]) => `${c} ${t}`).join(', ')})
+           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1)
+         SELECT count(*)::int AS n FROM ins`,
+        [ctx.tenantId, doc],
       );
-      created += inserted.length;
+      created += n;
     }
     return created;
   }

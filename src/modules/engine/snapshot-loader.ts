@@ -72,7 +72,11 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
 
   const group = <T, K extends keyof T>(rows: T[], key: K) => {
     const m = new Map<T[K], T[]>();
-    for (const r of rows) m.set(r[key], [...(m.get(r[key]) ?? []), r]);
+    for (const r of rows) {
+      const list = m.get(r[key]);
+      if (list) list.push(r);
+      else m.set(r[key], [r]);
+    }
     return m;
   };
   const invByCustomer = group(invoices, 'customer_id');

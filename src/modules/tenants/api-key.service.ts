@@ -83,6 +83,13 @@ export class ApiKeyService {
     });
   }
 
+  /** The keys among `ids` that still hold at least `role` in the caller's tenant (live subscriptions re-check on every event). */
+  async stillAllowed(ctx: RequestContext, ids: string[], role: Role): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: string; role: Role }[] = await ctx.em.query(`SELECT id, role FROM api_keys WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND revoked_at IS NULL`, [ctx.tenantId, ids]);
+    return new Set(rows.filter((r) => roleAtLeast(r.role, role)).map((r) => r.id));
+  }
+
   async get(ctx: RequestContext, id: string): Promise<ApiKey | null> {
     return ctx.em.getRepository(ApiKey).findOneBy({ id, tenantId: ctx.tenantId });
   }

@@ -4,4 +4,6 @@ export enum QueueName {
   MAINTENANCE = 'maintenance',
   /** Daily and event-driven evaluation of the book, and the dispatch of due actions. */
   DUNNING = 'dunning',
+  /** Payment application on intake and the retry schedule for unapplied cash. */
+  PAYMENTS = 'payments',
 }

@@ -1,0 +1,184 @@
+import { Repeater } from '@graphql-yoga/subscription';
+import { Role } from '../../platform/auth/roles';
+import { RequestContext } from '../../platform/context';
+import { forbidden } from '../../platform/errors';
+import type { DomainEvent, PubSub } from '../../platform/events/event-bus';
+import type { GqlContext } from '../../platform/graphql/gql-context';
+import type { Logger } from '../../platform/logging/logger';
+import { INVOICES_CHANGED } from '../invoices/invoice.service';
+import type { ApiKeyService } from '../tenants/api-key.service';
+import { AGING_CHANGED, type AgingArgs, type AgingChangedPayload, type AgingService } from './aging.service';
+import { AgingChangeReason, type AgingChange, type AgingReport } from './dto/aging.types';
+
+interface Subscriber {
+  keyId: string | null;
+  push(change: AgingChange): void;
+  fail(err: Error): void;
+}
+
+const rowSignature = (r: AgingReport['rows'][number]) => JSON.stringify([r.total.amountMinor, r.cells.map((c) => [c.amount.amountMinor, c.invoiceCount])]);
+
+/**
+ * One live aging report per (tenant, arguments) in this process, shared by every subscriber
+ * asking for it: an event marks it dirty, and it is recomputed (from the rollups) at most once
+ * per interval, the first change at once. Subscribers' keys are re-checked before each emission.
+ */
+class Feed {
+  readonly subs = new Set<Subscriber>();
+  private pending = new Set<AgingChangeReason>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private lastEmit = 0;
+  private last: { report: AgingReport; signatures: Map<string, string> } | null = null;
+
+  constructor(
+    private readonly hub: AgingFeeds,
+    readonly ctx: RequestContext,
+    private readonly args: AgingArgs,
+  ) {}
+
+  async initial(sub: Subscriber): Promise<void> {
+    // The shared report when it is current; otherwise one of its own, which becomes the feed's
+    // baseline only for a first subscriber (the others must still get the pending change).
+    let report = this.last && !this.pending.size && !this.running ? this.last.report : null;
+    if (!report) {
+      report = await this.hub.aging.report(this.ctx, this.args);
+      if (!this.last && this.subs.size === 1) this.last = this.snapshot(report);
+    }
+    sub.push({ reasons: [AgingChangeReason.INITIAL], changedRowKeys: report.rows.map((r) => r.key), report });
+  }
+
+  private snapshot(report: AgingReport) {
+    return { report, signatures: new Map([...report.rows, ...report.totals].map((r) => [r.key, rowSignature(r)])) };
+  }
+
+  changed(reason: AgingChangeReason): void {
+    this.pending.add(reason);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.running || this.subs.size === 0) return;
+    const wait = Math.max(0, this.lastEmit + this.hub.intervalMs - Date.now());
+    this.timer = setTimeout(() => void this.run(), wait);
+  }
+
+  private async run(): Promise<void> {
+    this.timer = null;
+    this.running = true;
+    const reasons = [...this.pending];
+    this.pending.clear();
+    try {
+      await this.recheckKeys();
+      if (this.subs.size === 0) return;
+      const prev = this.last;
+      const next = this.snapshot(await this.hub.aging.report(this.ctx, this.args));
+      this.last = next;
+      const changed = [...next.signatures].filter(([k, sig]) => prev?.signatures.get(k) !== sig).map(([k]) => k);
+      for (const k of prev?.signatures.keys() ?? []) if (!next.signatures.has(k)) changed.push(k);
+      if (changed.length === 0 && prev?.report.asOf === next.report.asOf) return;
+      this.lastEmit = Date.now();
+      const change: AgingChange = { reasons, changedRowKeys: changed, report: next.report };
+      for (const s of this.subs) s.push(change);
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'aging feed could not recompute');
+    } finally {
+      this.running = false;
+      if (this.pending.size) this.schedule();
+    }
+  }
+
+  /** Tenant is fixed per feed; a key revoked since connecting ends its subscription. */
+  private async recheckKeys(): Promise<void> {
+    const ids = [...new Set([...this.subs].map((s) => s.keyId).filter((id): id is string => !!id))];
+    if (ids.length === 0) return;
+    const allowed = await this.hub.apiKeys.stillAllowed(this.ctx, ids, Role.VIEWER);
+    for (const s of this.subs) {
+      if (s.keyId && !allowed.has(s.keyId)) {
+        this.subs.delete(s);
+        s.fail(forbidden('This API key was revoked'));
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+const feedsByPubSub = new WeakMap<PubSub, AgingFeeds>();
+
+export class AgingFeeds {
+  /** Minimum time between two emissions of one feed: at most 1000 / intervalMs events a second per subscriber. */
+  intervalMs = 250;
+  private readonly feeds = new Map<string, Feed>();
+  private readonly listening = new WeakSet<PubSub>();
+
+  constructor(
+    readonly aging: AgingService,
+    readonly apiKeys: ApiKeyService,
+  ) {}
+
+  /** Binds these feeds to an app's event pubsub (the composition root calls it once the pubsub exists). */
+  attach(pubSub: PubSub, logger: Logger): void {
+    feedsByPubSub.set(pubSub, this);
+    this.listen(pubSub, logger);
+  }
+
+  /** The feeds of the app whose pubsub a subscription's context carries. */
+  static of(pubSub: PubSub): AgingFeeds {
+    const f = feedsByPubSub.get(pubSub);
+    if (!f) throw new Error('aging feeds are not attached to this pubsub');
+    return f;
+  }
+
+  private listen(pubSub: PubSub, logger: Logger): void {
+    if (this.listening.has(pubSub)) return;
+    this.listening.add(pubSub);
+    const consume = async (topic: string, reason: (e: DomainEvent) => AgingChangeReason) => {
+      for await (const e of pubSub.subscribe(topic)) {
+        for (const f of this.feeds.values()) if (f.ctx.tenantId === e.tenantId) f.changed(reason(e));
+      }
+    };
+    consume(INVOICES_CHANGED, () => AgingChangeReason.INVOICES).catch((err) => logger.error({ err }, 'aging feed stopped listening'));
+    consume(AGING_CHANGED, (e) => (e.payload as AgingChangedPayload).reason).catch((err) => logger.error({ err }, 'aging feed stopped listening'));
+  }
+
+  subscribe(gql: GqlContext, args: AgingArgs): AsyncIterableIterator<AgingChange> {
+    const ctx = gql.ctx!;
+    this.listen(gql.pubSub, gql.logger);
+    const key = `${ctx.tenantId}:${JSON.stringify(args)}`;
+    return new Repeater<AgingChange>(async (push, stop) => {
+      let feed = this.feeds.get(key);
+      if (!feed) {
+        // A context of its own: not tied to one connection's loaders or lifetime.
+        const feedCtx = new RequestContext(ctx.tenantId, ctx.actor, ctx.em, `aging-feed-${ctx.tenantId}`, ctx.logger);
+        feed = new Feed(this, feedCtx, args);
+        this.feeds.set(key, feed);
+      }
+      // Changes that come while the INITIAL report is computed wait behind it, so order holds.
+      let early: AgingChange[] | null = [];
+      const sub: Subscriber = {
+        keyId: ctx.actor.kind === 'api_key' ? ctx.actor.id : null,
+        push: (c) => (early ? early.push(c) : void push(c)),
+        fail: (err) => stop(err),
+      };
+      feed.subs.add(sub);
+      try {
+        await feed.initial({ ...sub, push: (c) => void push(c) });
+        const waiting: AgingChange[] = early;
+        early = null;
+        for (const c of waiting) void push(c);
+      } catch (err) {
+        stop(err as Error);
+      }
+      await stop;
+      feed.subs.delete(sub);
+      if (feed.subs.size === 0 && this.feeds.get(key) === feed) {
+        feed.dispose();
+        this.feeds.delete(key);
+      }
+    });
+  }
+}

@@ -1,0 +1,607 @@
+import { inTransaction, type RequestContext } from '../../platform/context';
+import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import { badInput, notFound } from '../../platform/errors';
+import { emitEvent } from '../../platform/events/event-bus';
+import { formatMinor, parseDecimal } from '../../platform/money/money';
+import type { ActionService } from '../actions/action.service';
+import type { AuditEntry, AuditService } from '../audit/audit.service';
+import { DisputeReason } from '../disputes/dispute.entity';
+import type { DisputeService } from '../disputes/dispute.service';
+import { InvoiceChangeKind, INVOICES_CHANGED, type InvoicesChangedPayload } from '../invoices/invoice.service';
+import { JournalKind, LedgerAccount } from '../ledger/journal.entity';
+import type { LedgerService, Posting } from '../ledger/ledger.service';
+import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
+import { AllocationRule } from './allocation.entity';
+import { ApplicationRulesService } from './application-rules.service';
+import { PaymentStatus, ReversalReason } from './payment.entity';
+import { PaymentErrors } from './payment.errors';
+import type { PaymentHookRegistry } from './payment-hooks';
+import { PaymentSuggestion } from './payment-suggestion.entity';
+import { parseReferences } from './reference-parser';
+
+export const PAYMENTS_APPLIED = 'payments.applied';
+
+/** Payments per application transaction: large enough to amortise round trips, small enough to keep locks short. */
+export const APPLY_CHUNK = 250;
+/** Retry delays for unapplied cash: 1 h, 6 h, then daily. */
+const RETRY_MS = [3_600_000, 21_600_000, 86_400_000];
+/** A payer name that paid for more customers than this says nothing about who pays now. */
+const MAX_HISTORY_CUSTOMERS = 3;
+
+interface PaymentRow {
+  id: string;
+  entity_id: string | null;
+  currency: string;
+  amount_minor: string;
+  applied_minor: string;
+  unapplied_minor: string;
+  customer_id: string | null;
+  payer_name: string | null;
+  payer_account: string | null;
+  remittance_text: string | null;
+  remittance_refs: string[];
+  short_pay_reason: string | null;
+  deduction_code: string | null;
+  status: PaymentStatus;
+  received_on: string;
+  method: string;
+  attempts: number;
+}
+
+interface InvoiceRow {
+  id: string;
+  customer_id: string;
+  number: string;
+  due_date: string;
+  issue_date: string;
+  currency: string;
+  total_minor: string;
+  open_balance_minor: string;
+  reconciliation_hold: boolean;
+  status: string;
+}
+
+/** What one payment's application decided, ready to write. */
+interface Outcome {
+  payment: PaymentRow;
+  customerId: string | null;
+  placements: { invoiceId: string; amountMinor: bigint; rule: AllocationRule }[];
+  suggestions: Suggestion[] | null;
+  /** Counts as an application attempt (automatic path) for the retry schedule. */
+  attempt: boolean;
+  note?: string;
+  auditAction: string;
+}
+
+interface AllocRow {
+  paymentId: string;
+  invoiceId: string;
+  customerId: string;
+  amountMinor: bigint;
+  currency: string;
+  rule: string;
+}
+const allocColumns: BulkColumn<AllocRow>[] = [
+  { name: 'payment_id', type: 'uuid', value: (r) => r.paymentId },
+  { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId },
+  { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
+  { name: 'amount_minor', type: 'bigint', value: (r) => r.amountMinor },
+  { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'rule', type: 'text', value: (r) => r.rule },
+];
+
+const PAYMENT_COLS = `id, entity_id, currency, amount_minor, applied_minor, unapplied_minor, customer_id, payer_name, payer_account, remittance_text, remittance_refs,
+  short_pay_reason, deduction_code, status, to_char(received_on, 'YYYY-MM-DD') AS received_on, method, attempts`;
+const INVOICE_COLS = `id, customer_id, number, to_char(due_date, 'YYYY-MM-DD') AS due_date, to_char(issue_date, 'YYYY-MM-DD') AS issue_date, currency, total_minor, open_balance_minor, reconciliation_hold, status`;
+
+const toOpen = (r: InvoiceRow): OpenInvoice => ({
+  id: r.id,
+  customerId: r.customer_id,
+  number: r.number,
+  dueDate: r.due_date,
+  issueDate: r.issue_date,
+  currency: r.currency,
+  totalMinor: BigInt(r.total_minor),
+  openMinor: BigInt(r.open_balance_minor),
+  reconciliationHold: r.reconciliation_hold,
+});
+
+const isUuid = (s: string) => /^[0-9a-f-]{36}$/i.test(s);
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Applies payments to invoices. One transaction per chunk of payments: lock the payments
+ * (SKIP LOCKED, so workers never wait on each other's payments), then the payers' pending
+ * actions, then their open invoices (both in id order, the dispatcher's order: action, then
+ * invoice); match in memory; write allocations, balances, statuses, the journal, audit and
+ * cancellations set-based; announce after commit. A payment that another worker holds is
+ * skipped, never applied twice: only PENDING (or due UNAPPLIED) payments are taken.
+ */
+export class PaymentApplicationService {
+  /** Called after commit with the customers whose balances changed (set by the composition root). */
+  onCustomersChanged: (ctx: RequestContext, customerIds: string[]) => void = () => undefined;
+
+  constructor(
+    private readonly audit: AuditService,
+    private readonly actions: ActionService,
+    private readonly disputes: DisputeService,
+    private readonly ledger: LedgerService,
+    private readonly rules: ApplicationRulesService,
+    private readonly hooks: PaymentHookRegistry,
+  ) {}
+
+  /** Applies the given payments that are PENDING (and, with `retry`, UNAPPLIED ones due again). */
+  async apply(ctx: RequestContext, paymentIds: string[], opts: { retry?: boolean } = {}): Promise<{ processed: number; applied: number; unapplied: number }> {
+    const total = { processed: 0, applied: 0, unapplied: 0 };
+    for (const part of chunks(paymentIds, APPLY_CHUNK)) {
+      const r = await this.withRetry(ctx, (tx) => this.applyChunk(tx, part, !!opts.retry));
+      total.processed += r.processed;
+      total.applied += r.applied;
+      total.unapplied += r.unapplied;
+      if (!ctx.inTransaction) this.onCustomersChanged(ctx, r.customers);
+    }
+    return total;
+  }
+
+  /** Ids of unapplied payments whose next attempt is due (the retry schedule). */
+  async dueForRetry(ctx: RequestContext, limit = 1000): Promise<string[]> {
+    const rows: { id: string }[] = await ctx.em.query(
+      `SELECT id FROM payments WHERE tenant_id = $1 AND status IN ('PENDING','UNAPPLIED') AND (next_attempt_at IS NULL OR next_attempt_at <= now()) ORDER BY created_at LIMIT $2`,
+      [ctx.tenantId, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  private async withRetry<T>(ctx: RequestContext, fn: (tx: RequestContext) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await inTransaction(ctx, fn);
+      } catch (err) {
+        const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+        if (ctx.inTransaction || attempt >= 4 || !code || !RETRYABLE.has(code)) throw err;
+        ctx.logger.warn({ err, attempt }, 'payment application retried after a lock conflict');
+      }
+    }
+  }
+
+  private async applyChunk(tx: RequestContext, ids: string[], retry: boolean): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
+    const t = tx.tenantId;
+    const payments: PaymentRow[] = await tx.em.query(
+      `SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+         AND (status = 'PENDING' OR ($3 AND status = 'UNAPPLIED' AND (next_attempt_at IS NULL OR next_attempt_at <= now())))
+       ORDER BY id FOR UPDATE SKIP LOCKED`,
+      [t, ids, retry],
+    );
+    if (!payments.length) return { processed: 0, applied: 0, unapplied: 0, customers: [] };
+
+    // Who paid: the customer given, else a known remittance account, else a unique name.
+    const payer = new Map<string, string>();
+    for (const p of payments) if (p.customer_id) payer.set(p.id, p.customer_id);
+    const unknown = payments.filter((p) => !p.customer_id);
+    const history = new Map<string, Set<string>>();
+    if (unknown.length) {
+      const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
+      const names = [...new Set(unknown.map((p) => p.payer_name?.trim().toLowerCase()).filter((n): n is string => !!n))];
+      const byAccount = new Map<string, string>();
+      if (accounts.length) {
+        const rows: { account: string; customer_id: string }[] = await tx.em.query(`SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, accounts]);
+        rows.forEach((r) => byAccount.set(r.account, r.customer_id));
+      }
+      const byName = new Map<string, string[]>();
+      if (names.length) {
+        const rows: { n: string; id: string }[] = await tx.em.query(`SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, names]);
+        rows.forEach((r) => byName.set(r.n, [...(byName.get(r.n) ?? []), r.id]));
+        // Payer history is a hint only when a name has paid for a few customers, not for everyone.
+        const hist: { n: string; ids: string[] }[] = await tx.em.query(
+          `SELECT n, array_agg(c) AS ids FROM (SELECT DISTINCT lower(payer_name) AS n, customer_id AS c FROM payments
+             WHERE tenant_id = $1 AND customer_id IS NOT NULL AND payer_name IS NOT NULL AND lower(payer_name) = ANY($2::text[]) LIMIT 5000) x
+           GROUP BY n HAVING count(*) <= ${MAX_HISTORY_CUSTOMERS}`,
+          [t, names],
+        );
+        hist.forEach((h) => history.set(h.n, new Set(h.ids)));
+      }
+      for (const p of unknown) {
+        const byAcc = p.payer_account ? byAccount.get(p.payer_account) : undefined;
+        const named = p.payer_name ? byName.get(p.payer_name.trim().toLowerCase()) : undefined;
+        const id = byAcc ?? (named?.length === 1 ? named[0] : undefined);
+        if (id) payer.set(p.id, id);
+      }
+    }
+    // Still unknown: their references may name invoices anywhere in the tenant.
+    const stillUnknown = payments.filter((p) => !payer.has(p.id));
+    const refInvoicesByPayment = new Map<string, InvoiceRow[]>();
+    if (stillUnknown.length) {
+      const keys = new Map(stillUnknown.map((p) => [p.id, parseReferences(p.remittance_text, p.remittance_refs).map((r) => r.digits)]));
+      const all = [...new Set([...keys.values()].flat())];
+      if (all.length) {
+        const rows: (InvoiceRow & { k: string })[] = await tx.em.query(
+          `SELECT ${INVOICE_COLS}, ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') AS k FROM invoices
+           WHERE tenant_id = $1 AND status = 'OPEN' AND ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') = ANY($2::text[])`,
+          [t, all],
+        );
+        for (const p of stillUnknown) {
+          const mine = rows.filter((r) => keys.get(p.id)!.includes(r.k));
+          const customers = new Set(mine.map((r) => r.customer_id));
+          if (customers.size === 1) payer.set(p.id, [...customers][0]);
+          else if (mine.length) refInvoicesByPayment.set(p.id, mine);
+        }
+      }
+    }
+    const customerIds = new Set<string>(payer.values());
+    for (const rows of refInvoicesByPayment.values()) rows.forEach((r) => customerIds.add(r.customer_id));
+
+    const invoices = await this.lockPayersBook(tx, [...customerIds]);
+    const balance = new Map(invoices.map((i) => [i.id, i]));
+    const byCustomer = new Map<string, OpenInvoice[]>();
+    for (const i of invoices) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
+    // Invoices of customers this payer paid for before: read (not locked) for suggestions only.
+    const histIds = [...new Set(payments.filter((p) => !payer.has(p.id) && p.payer_name).flatMap((p) => [...(history.get(p.payer_name!.trim().toLowerCase()) ?? [])]))].filter((c) => !byCustomer.has(c));
+    if (histIds.length) {
+      const rows: InvoiceRow[] = await tx.em.query(`SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
+      for (const i of rows.map(toOpen)) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
+    }
+    const allRules = await this.rules.all(tx);
+
+    const outcomes: Outcome[] = [];
+    for (const p of payments) {
+      const customerId = payer.get(p.id) ?? null;
+      const rules = ApplicationRulesService.pick(allRules, p.entity_id);
+      const refOnly = !customerId && refInvoicesByPayment.has(p.id);
+      const candidates = (customerId ? (byCustomer.get(customerId) ?? []) : refOnly ? refInvoicesByPayment.get(p.id)!.map((r) => balance.get(r.id)).filter((i): i is OpenInvoice => !!i) : []).map((i) => ({ ...i, openMinor: balance.get(i.id)!.openMinor }));
+      const toMatch: PaymentToMatch = { id: p.id, currency: p.currency, amountMinor: BigInt(p.unapplied_minor), remittanceText: p.remittance_text, refs: p.remittance_refs, customerId };
+      let skipped: string | null = null;
+      for (const name of rules.beforeHooks) {
+        const r = await this.hooks.beforeHook(name)?.(tx, toMatch);
+        if (r && r.skip) skipped = r.reason ?? `skipped by hook ${name}`;
+      }
+      let placements: Placement[] = [];
+      let ambiguity: Ambiguity[] = [];
+      if (!skipped && candidates.length) {
+        const strategies = refOnly ? rules.strategies.filter((s) => s.kind === StrategyKind.BY_REFERENCE) : rules.strategies;
+        const m = await matchPayment(toMatch, candidates, strategies, (n) => this.hooks.strategy(n));
+        placements = m.placements;
+        ambiguity = m.ambiguity;
+      }
+      for (const pl of placements) {
+        const inv = balance.get(pl.invoiceId)!;
+        balance.set(pl.invoiceId, { ...inv, openMinor: inv.openMinor - pl.amountMinor });
+      }
+      for (const name of rules.afterHooks) await this.hooks.afterHook(name)?.(tx, toMatch, placements);
+      const placed = placements.reduce((s, x) => s + x.amountMinor, 0n);
+      const left = toMatch.amountMinor - placed;
+      let suggestions: Suggestion[] | null = null;
+      if (left > 0n && (placed === 0n || ambiguity.length)) {
+        const pool = [...candidates, ...[...(history.get(p.payer_name?.trim().toLowerCase() ?? '') ?? [])].flatMap((c) => byCustomer.get(c) ?? [])].map((i) => balance.get(i.id) ?? i);
+        const uniq = [...new Map(pool.map((i) => [i.id, i])).values()];
+        suggestions = suggest({ ...toMatch, amountMinor: left }, uniq, { ambiguity, historyCustomerIds: history.get(p.payer_name?.trim().toLowerCase() ?? '') });
+      }
+      outcomes.push({
+        payment: p,
+        customerId,
+        placements: placements.map((x) => ({ invoiceId: x.invoiceId, amountMinor: x.amountMinor, rule: x.rule as unknown as AllocationRule })),
+        suggestions,
+        attempt: true,
+        note: skipped ?? undefined,
+        auditAction: placed > 0n ? 'payment.applied' : 'payment.unapplied',
+      });
+    }
+    const invoiceInfo = new Map(invoices.map((i) => [i.id, i]));
+    const touched = await this.persist(tx, outcomes, invoiceInfo);
+    return {
+      processed: payments.length,
+      applied: outcomes.filter((o) => o.placements.length).length,
+      unapplied: outcomes.filter((o) => !o.placements.length).length,
+      customers: touched,
+    };
+  }
+
+  /**
+   * Locks the pending reminders of these customers, then their open invoices, in id order: the
+   * dispatcher locks an action and then its invoice, so both sides take locks in one order.
+   */
+  private async lockPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
+    if (!customerIds.length) return [];
+    await tx.em.query(
+      `SELECT id FROM actions WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND invoice_id IS NOT NULL AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
+      [tx.tenantId, customerIds],
+    );
+    const rows: InvoiceRow[] = await tx.em.query(
+      `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0 ORDER BY id FOR UPDATE`,
+      [tx.tenantId, customerIds],
+    );
+    return rows.map(toOpen);
+  }
+
+  /**
+   * Writes what the outcomes decided, set-based, in the caller's transaction: allocations,
+   * invoice balances (closing what reaches zero and cancelling its pending reminders),
+   * payment totals and status, suggestions, the journal, audit, short-pay disputes, events.
+   * Returns the customers whose balances changed.
+   */
+  private async persist(tx: RequestContext, outcomes: Outcome[], invoices: Map<string, OpenInvoice>): Promise<string[]> {
+    const t = tx.tenantId;
+    const allocs: AllocRow[] = [];
+    const perInvoice = new Map<string, { amount: bigint; closedOn: string }>();
+    const postings: Posting[] = [];
+    const audits: AuditEntry[] = [];
+    for (const o of outcomes) {
+      const p = o.payment;
+      for (const pl of o.placements) {
+        const inv = invoices.get(pl.invoiceId)!;
+        allocs.push({ paymentId: p.id, invoiceId: pl.invoiceId, customerId: inv.customerId, amountMinor: pl.amountMinor, currency: p.currency, rule: pl.rule });
+        const cur = perInvoice.get(pl.invoiceId);
+        perInvoice.set(pl.invoiceId, { amount: (cur?.amount ?? 0n) + pl.amountMinor, closedOn: cur && cur.closedOn > p.received_on ? cur.closedOn : p.received_on });
+      }
+      const placed = o.placements.reduce((s, x) => s + x.amountMinor, 0n);
+      if (placed > 0n) {
+        postings.push({
+          kind: JournalKind.PAYMENT_APPLIED,
+          sourceType: 'Payment',
+          sourceId: p.id,
+          currency: p.currency,
+          postedOn: p.received_on,
+          lines: [
+            { account: LedgerAccount.UNAPPLIED_CASH, debitMinor: placed, customerId: o.customerId },
+            ...o.placements.map((pl) => ({ account: LedgerAccount.AR, creditMinor: pl.amountMinor, customerId: invoices.get(pl.invoiceId)!.customerId, invoiceId: pl.invoiceId })),
+          ],
+        });
+      }
+      audits.push({
+        action: o.auditAction,
+        subjectType: 'Payment',
+        subjectId: p.id,
+        data: {
+          placed: placed.toString(),
+          unapplied: (BigInt(p.unapplied_minor) - placed).toString(),
+          allocations: o.placements.map((x) => ({ invoiceId: x.invoiceId, amountMinor: x.amountMinor.toString(), rule: x.rule })),
+          ...(o.note ? { note: o.note } : {}),
+          ...(o.suggestions ? { suggestions: o.suggestions.length } : {}),
+        },
+      });
+    }
+    // Balances never go below zero: the guard makes a concurrent change fail loudly instead.
+    const closed: string[] = [];
+    if (perInvoice.size) {
+      const rows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, closedOn: v.closedOn }));
+      const src = unnestSource<(typeof rows)[number]>(
+        [
+          { name: 'id', type: 'uuid', value: (r) => r.id },
+          { name: 'amount', type: 'bigint', value: (r) => r.amount },
+          { name: 'closed_on', type: 'date', value: (r) => r.closedOn },
+        ],
+        rows,
+        2,
+      );
+      const updated: { id: string; status: string }[] = await tx.em.query(
+        `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
+           status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
+           closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
+           updated_at = now()
+         FROM ${src.sql} WHERE i.tenant_id = $1 AND i.id = v.id AND i.status = 'OPEN' AND i.open_balance_minor >= v.amount
+         RETURNING i.id, i.status`,
+        [t, ...src.params],
+      ).then((r: unknown) => (Array.isArray((r as unknown[])[0]) ? (r as [{ id: string; status: string }[]])[0] : (r as { id: string; status: string }[])));
+      if (updated.length !== rows.length) throw new Error('an invoice changed under the application lock');
+      updated.filter((u) => u.status === 'PAID').forEach((u) => closed.push(u.id));
+    }
+    if (allocs.length) {
+      const names = allocColumns.map((c) => c.name).join(', ');
+      const src = unnestSource(allocColumns, allocs, 3);
+      await tx.em.query(`INSERT INTO payment_allocations (tenant_id, created_by, ${names}) SELECT $1, $2, ${names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
+    }
+    const payRows = outcomes.map((o) => {
+      const placed = o.placements.reduce((s, x) => s + x.amountMinor, 0n);
+      const applied = BigInt(o.payment.applied_minor) + placed;
+      const unapplied = BigInt(o.payment.unapplied_minor) - placed;
+      const status = unapplied === 0n ? PaymentStatus.APPLIED : applied > 0n ? PaymentStatus.PARTIALLY_APPLIED : PaymentStatus.UNAPPLIED;
+      const attempts = o.payment.attempts + (o.attempt ? 1 : 0);
+      const next = status === PaymentStatus.UNAPPLIED && o.attempt ? new Date(Date.now() + RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)]).toISOString() : null;
+      return { id: o.payment.id, applied, unapplied, status, customerId: o.customerId, attempts, next };
+    });
+    const psrc = unnestSource<(typeof payRows)[number]>(
+      [
+        { name: 'id', type: 'uuid', value: (r) => r.id },
+        { name: 'applied', type: 'bigint', value: (r) => r.applied },
+        { name: 'unapplied', type: 'bigint', value: (r) => r.unapplied },
+        { name: 'status', type: 'text', value: (r) => r.status },
+        { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
+        { name: 'attempts', type: 'int', value: (r) => r.attempts },
+        { name: 'next_at', type: 'timestamptz', value: (r) => r.next },
+      ],
+      payRows,
+      2,
+    );
+    await tx.em.query(
+      `UPDATE payments p SET applied_minor = v.applied, unapplied_minor = v.unapplied, status = v.status, customer_id = COALESCE(p.customer_id, v.customer_id),
+         attempts = v.attempts, next_attempt_at = v.next_at, applied_at = CASE WHEN v.applied > p.applied_minor THEN now() ELSE p.applied_at END, updated_at = now()
+       FROM ${psrc.sql} WHERE p.tenant_id = $1 AND p.id = v.id`,
+      [t, ...psrc.params],
+    );
+    // Remember which remittance account pays for which customer (payer identification next time).
+    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account);
+    if (learned.length) {
+      await tx.em.query(`INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
+        t,
+        learned.map((o) => o.payment.payer_account),
+        learned.map((o) => o.customerId),
+      ]);
+    }
+    await this.replaceSuggestions(tx, outcomes);
+    await this.ledger.post(tx, postings);
+    await this.audit.record(tx, ...audits);
+    if (closed.length) await this.actions.cancelForInvoices(tx, closed, 'invoice paid');
+    await this.openShortPayDisputes(tx, outcomes, invoices);
+    const changedInvoices = [...perInvoice.keys()];
+    for (const part of chunks(changedInvoices, 180)) {
+      await emitEvent(tx.em, { type: INVOICES_CHANGED, tenantId: t, payload: { change: InvoiceChangeKind.UPDATED, ids: part } satisfies InvoicesChangedPayload });
+    }
+    for (const part of chunks(outcomes.map((o) => o.payment.id), 180)) await emitEvent(tx.em, { type: PAYMENTS_APPLIED, tenantId: t, payload: { ids: part } });
+    return [...new Set(changedInvoices.map((id) => invoices.get(id)!.customerId))];
+  }
+
+  private async replaceSuggestions(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
+    const ids = outcomes.map((o) => o.payment.id);
+    await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
+    const rows = outcomes.flatMap((o) => (o.suggestions ?? []).map((s, i) => ({ ...s, paymentId: o.payment.id, rank: i + 1 })));
+    if (!rows.length) return;
+    await tx.em.query(
+      `INSERT INTO payment_suggestions (tenant_id, payment_id, rank, invoice_ids, amount_minor, score, reason, detail)
+       SELECT $1, v.p, v.r, string_to_array(v.i, ',')::uuid[], v.a, v.s, v.why, v.d FROM unnest($2::uuid[], $3::int[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::text[]) AS v(p, r, i, a, s, why, d)`,
+      [tx.tenantId, rows.map((r) => r.paymentId), rows.map((r) => r.rank), rows.map((r) => r.invoiceIds.join(',')), rows.map((r) => r.amountMinor.toString()), rows.map((r) => r.score), rows.map((r) => r.reason), rows.map((r) => r.detail.slice(0, 500))],
+    );
+  }
+
+  /** A short pay with a stated reason opens a deduction dispute for what is still open on the invoice. */
+  private async openShortPayDisputes(tx: RequestContext, outcomes: Outcome[], invoices: Map<string, OpenInvoice>): Promise<void> {
+    for (const o of outcomes) {
+      if (!o.payment.short_pay_reason) continue;
+      const paid = new Map<string, bigint>();
+      o.placements.forEach((pl) => paid.set(pl.invoiceId, (paid.get(pl.invoiceId) ?? 0n) + pl.amountMinor));
+      for (const [invoiceId, amount] of paid) {
+        const inv = invoices.get(invoiceId)!;
+        const short = inv.openMinor - amount;
+        if (short <= 0n) continue;
+        const [row] = await tx.em.query(`SELECT open_balance_minor FROM invoices WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, invoiceId]);
+        const open = BigInt(row.open_balance_minor);
+        if (open <= 0n) continue;
+        const reasonCode = (Object.values(DisputeReason) as string[]).includes(o.payment.deduction_code ?? '') ? (o.payment.deduction_code as DisputeReason) : DisputeReason.OTHER;
+        await this.disputes.open(tx, { invoiceId, reasonCode, amount: formatMinor(open < short ? open : short, inv.currency), detail: `Short pay on payment ${o.payment.id}: ${o.payment.short_pay_reason}` });
+      }
+    }
+  }
+
+  // ---- people resolving the unapplied-cash queue -------------------------------------------
+
+  /** A person splits a payment's unapplied cash over invoices. Every problem names its field; nothing is written. */
+  async allocate(ctx: RequestContext, paymentId: string, items: { invoiceId: string; amount: string }[]): Promise<string> {
+    if (!items.length) throw badInput('allocations', 'give at least one allocation', PaymentErrors.REQUIRED);
+    const customers = await this.withRetry(ctx, async (tx) => {
+      const p = await this.lockPayment(tx, paymentId, 'paymentId');
+      const invoiceIds = items.map((it, i) => {
+        if (!isUuid(it.invoiceId)) throw badInput(`allocations.${i}.invoiceId`, 'is not an invoice id', PaymentErrors.UNKNOWN_INVOICE);
+        return it.invoiceId;
+      });
+      const invs = await this.lockInvoices(tx, invoiceIds);
+      const want = new Map<string, bigint>();
+      let sum = 0n;
+      const placements = items.map((it, i) => {
+        const inv = invs.get(it.invoiceId);
+        if (!inv) throw badInput(`allocations.${i}.invoiceId`, `invoice ${it.invoiceId} not found`, PaymentErrors.UNKNOWN_INVOICE);
+        if (inv.currency !== p.currency) throw badInput(`allocations.${i}.invoiceId`, `the invoice is in ${inv.currency}, the payment in ${p.currency}; no rate is known`, PaymentErrors.CURRENCY_MISMATCH);
+        if (inv.status !== 'OPEN') throw badInput(`allocations.${i}.invoiceId`, `the invoice is ${inv.status}`, PaymentErrors.INVOICE_NOT_OPEN);
+        const r = parseDecimal(it.amount, p.currency);
+        if (!r.ok) throw badInput(`allocations.${i}.amount`, r.message, PaymentErrors.INVALID_AMOUNT);
+        if (r.minor <= 0n) throw badInput(`allocations.${i}.amount`, 'must be greater than zero', PaymentErrors.NON_POSITIVE_AMOUNT);
+        const total = (want.get(inv.id) ?? 0n) + r.minor;
+        if (total > BigInt(inv.open_balance_minor)) throw badInput(`allocations.${i}.amount`, `exceeds the invoice's open balance of ${formatMinor(BigInt(inv.open_balance_minor), inv.currency)}`, PaymentErrors.EXCEEDS_BALANCE);
+        want.set(inv.id, total);
+        sum += r.minor;
+        return { invoiceId: inv.id, amountMinor: r.minor, rule: AllocationRule.MANUAL };
+      });
+      if (sum > BigInt(p.unapplied_minor)) throw badInput('allocations', `together exceed the payment's unapplied ${formatMinor(BigInt(p.unapplied_minor), p.currency)}`, PaymentErrors.EXCEEDS_UNAPPLIED);
+      const payerIds = new Set([...invs.values()].map((i) => i.customer_id));
+      const customerId = p.customer_id ?? (payerIds.size === 1 ? [...payerIds][0] : null);
+      return this.persist(tx, [{ payment: p, customerId, placements, suggestions: [], attempt: false, auditAction: 'payment.allocated_manually' }], new Map([...invs.values()].map((i) => [i.id, toOpen(i)])));
+    });
+    if (!ctx.inTransaction) this.onCustomersChanged(ctx, customers);
+    return paymentId;
+  }
+
+  /** A person accepts a ranked suggestion: its invoices are paid oldest first from what is unapplied. */
+  async acceptSuggestion(ctx: RequestContext, suggestionId: string): Promise<string> {
+    const s = isUuid(suggestionId) ? await ctx.em.getRepository(PaymentSuggestion).findOneBy({ tenantId: ctx.tenantId, id: suggestionId }) : null;
+    if (!s) throw notFound('Suggestion', suggestionId, 'suggestionId');
+    const customers = await this.withRetry(ctx, async (tx) => {
+      const p = await this.lockPayment(tx, s.paymentId, 'suggestionId');
+      const invs = await this.lockInvoices(tx, s.invoiceIds);
+      const open = [...invs.values()].filter((i) => i.status === 'OPEN' && BigInt(i.open_balance_minor) > 0n && i.currency === p.currency).map(toOpen).sort(byAge);
+      const left = BigInt(p.unapplied_minor);
+      if (!open.length || left === 0n) throw badInput('suggestionId', 'this suggestion no longer fits: its invoices are closed or nothing is unapplied', PaymentErrors.SUGGESTION_STALE);
+      const placements = inOrder(left, open, StrategyKind.BY_REFERENCE).map((x) => ({ ...x, rule: AllocationRule.SUGGESTION }));
+      const payerIds = new Set(open.map((i) => i.customerId));
+      const customerId = p.customer_id ?? (payerIds.size === 1 ? [...payerIds][0] : null);
+      return this.persist(tx, [{ payment: p, customerId, placements, suggestions: [], attempt: false, auditAction: 'payment.suggestion_accepted', note: `suggestion ${s.id} (${s.reason}, score ${s.score})` }], new Map(open.map((i) => [i.id, i])));
+    });
+    if (!ctx.inTransaction) this.onCustomersChanged(ctx, customers);
+    return s.paymentId;
+  }
+
+  /**
+   * Returned ACH, NSF, chargeback: every allocation is undone, invoices reopen with their
+   * balances restored (closed_on cleared), the cash leaves the ledger, and the customer is
+   * re-evaluated so that dunning resumes from the steps already sent.
+   */
+  async reverse(ctx: RequestContext, paymentId: string, reason: ReversalReason, note: string | null): Promise<string> {
+    const customers = await this.withRetry(ctx, async (tx) => {
+      const t = tx.tenantId;
+      const p = await this.lockPayment(tx, paymentId, 'paymentId', true);
+      const allocs: { id: string; invoice_id: string; customer_id: string; amount_minor: string }[] = await tx.em.query(
+        `SELECT id, invoice_id, customer_id, amount_minor FROM payment_allocations WHERE tenant_id = $1 AND payment_id = $2 AND reversed_at IS NULL ORDER BY created_at, id`,
+        [t, p.id],
+      );
+      const per = new Map<string, bigint>();
+      allocs.forEach((a) => per.set(a.invoice_id, (per.get(a.invoice_id) ?? 0n) + BigInt(a.amount_minor)));
+      const ids = [...per.keys()].sort();
+      if (ids.length) {
+        await tx.em.query(`SELECT id FROM invoices WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`, [t, ids]);
+        await tx.em.query(
+          `UPDATE invoices i SET open_balance_minor = i.open_balance_minor + v.amount,
+             status = CASE WHEN i.status IN ('PAID','WRITTEN_OFF') THEN 'OPEN' ELSE i.status END,
+             closed_on = NULL, updated_at = now()
+           FROM unnest($2::uuid[], $3::bigint[]) AS v(id, amount) WHERE i.tenant_id = $1 AND i.id = v.id`,
+          [t, ids, ids.map((id) => per.get(id)!.toString())],
+        );
+        await tx.em.query(`UPDATE payment_allocations SET reversed_at = now() WHERE tenant_id = $1 AND payment_id = $2 AND reversed_at IS NULL`, [t, p.id]);
+      }
+      const amount = BigInt(p.amount_minor);
+      const applied = BigInt(p.applied_minor);
+      await tx.em.query(
+        `UPDATE payments SET status = 'REVERSED', applied_minor = 0, unapplied_minor = 0, reversed_minor = amount_minor, reversal_reason = $3, reversal_note = $4,
+           reversed_at = now(), reversed_by = $5, next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [t, p.id, reason, note?.trim() || null, tx.actor.id],
+      );
+      await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = $2`, [t, p.id]);
+      const custOf = new Map(allocs.map((a) => [a.invoice_id, a.customer_id]));
+      await this.ledger.post(tx, [
+        {
+          kind: JournalKind.PAYMENT_REVERSED,
+          sourceType: 'Payment',
+          sourceId: p.id,
+          currency: p.currency,
+          postedOn: new Date().toISOString().slice(0, 10),
+          memo: `${reason}${note ? `: ${note.slice(0, 400)}` : ''}`,
+          lines: [
+            ...ids.map((id) => ({ account: LedgerAccount.AR, debitMinor: per.get(id)!, customerId: custOf.get(id), invoiceId: id })),
+            ...(amount - applied > 0n ? [{ account: LedgerAccount.UNAPPLIED_CASH, debitMinor: amount - applied, customerId: p.customer_id }] : []),
+            { account: LedgerAccount.CASH, creditMinor: amount, customerId: p.customer_id },
+          ],
+        },
+      ]);
+      await this.audit.record(tx, { action: 'payment.reversed', subjectType: 'Payment', subjectId: p.id, data: { reason, note: note?.trim() || null, reopened: ids, amountMinor: amount.toString() } });
+      for (const part of chunks(ids, 180)) await emitEvent(tx.em, { type: INVOICES_CHANGED, tenantId: t, payload: { change: InvoiceChangeKind.UPDATED, ids: part } satisfies InvoicesChangedPayload });
+      return [...new Set([...custOf.values(), ...(p.customer_id ? [p.customer_id] : [])])];
+    });
+    if (!ctx.inTransaction) this.onCustomersChanged(ctx, customers);
+    return paymentId;
+  }
+
+  private async lockPayment(tx: RequestContext, id: string, field: string, reversing = false): Promise<PaymentRow> {
+    const [p]: PaymentRow[] = isUuid(id) ? await tx.em.query(`SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tx.tenantId, id]) : [];
+    if (!p) throw notFound('Payment', id, field);
+    if (p.status === PaymentStatus.REVERSED) throw badInput(field, 'this payment was reversed', reversing ? PaymentErrors.ALREADY_REVERSED : PaymentErrors.PAYMENT_REVERSED);
+    return p;
+  }
+
+  /** Locks invoices for a person's allocation: their customers' pending reminders first, then the invoices, in id order. */
+  private async lockInvoices(tx: RequestContext, ids: string[]): Promise<Map<string, InvoiceRow>> {
+    const uniq = [...new Set(ids)].filter(isUuid);
+    if (!uniq.length) return new Map();
+    const owners: { customer_id: string }[] = await tx.em.query(`SELECT DISTINCT customer_id FROM invoices WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tx.tenantId, uniq]);
+    await tx.em.query(`SELECT id FROM actions WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND invoice_id IS NOT NULL AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`, [
+      tx.tenantId,
+      owners.map((o) => o.customer_id),
+    ]);
+    const rows: InvoiceRow[] = await tx.em.query(`SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`, [tx.tenantId, uniq]);
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+}
