@@ -28,3 +28,14 @@ describe('calendar dates', () => {
     expect(isTimeZone('Mars/Olympus')).toBe(false);
   });
 });
+
+describe('daysBetween agrees with calendar arithmetic', () => {
+  it('over leap years, month ends and DST dates', () => {
+    const start = '2023-12-25';
+    for (let n = -800; n <= 800; n += 37) {
+      expect(daysBetween(start, addDays(start, n))).toBe(n);
+    }
+    expect(daysBetween('2028-02-28', '2028-03-01')).toBe(2);
+    expect(daysBetween('2026-03-29', '2026-03-30')).toBe(1); // EU DST change
+  });
+});
