@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { IsNull } from 'typeorm';
 import { bookCustomer, customerBatches, generateInvoice, type BookCustomer, customerPicker } from '../../src/modules/demo/demo-book';
 import { Action, ActionKind, ActionMode, ActionStatus } from '../../src/modules/actions/action.entity';
@@ -31,6 +32,7 @@ export async function run(): Promise<void> {
   const openWanted = arg('invoices', 1_000_000);
   const customers = arg('customers', Math.max(1, Math.round(openWanted / 10)));
   const naiveSample = arg('naive', 20_000);
+  const repeat = Math.max(1, arg('repeat', 2));
   const seed = arg('seed', 1);
   // The generator's book day: open balances age relative to it, so evaluating on that day puts
   // open invoices in every step window (not yet due, pre-due, due, +3, +10, +21, +30 and 60+).
@@ -103,59 +105,37 @@ export async function run(): Promise<void> {
     await q('VACUUM (ANALYZE)');
     out(`VACUUM (ANALYZE) after seeding: ${((Date.now() - t0) / 1000).toFixed(1)} s (same state for the three measurements)`);
 
-    // --- 3. the practical limit: one set-based SQL pass ---------------------------------------
-    const limit = await limitPass(env, live, asOf);
-    out(`limit (one SQL statement): ${limit.invoices.toLocaleString('en-US')} open invoices -> ${limit.rows.toLocaleString('en-US')} action rows in ${limit.secs.toFixed(2)} s = ${rate(limit.invoices, limit.secs)} invoices`);
-
-    // --- 2. the real path ------------------------------------------------------------------------
-    const evaluation = env.app.modules.services.evaluation;
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const perBatchRss: number[] = [];
-    // Progress and memory per batch: a wrapper around the instance's method, same behaviour.
-    const original = evaluation.evaluateBatch.bind(evaluation);
-    evaluation.evaluateBatch = async (ctx, b) => {
-      const o = await original(ctx, b);
-      const rss = process.memoryUsage().rss;
-      peakRss = Math.max(peakRss, rss);
-      perBatchRss.push(rss);
-      if (perBatchRss.length % 50 === 0) out(`  evaluation: ${perBatchRss.length} batches, ${((Date.now() - t0) / 1000).toFixed(0)} s, RSS ${mib(rss)}`);
-      return o;
-    };
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    const profile = process.argv.includes('--profile') ? profileQueries() : null;
-    const cpu = profile ? await cpuProfile() : null;
-    await q('CHECKPOINT');
-    t0 = Date.now();
-    let runRow: EvaluationRun;
-    try {
-      runRow = await evaluation.run(env.ctx, { asOf, trigger: 'MANUAL' });
-    } finally {
-      clearInterval(sampler);
-      evaluation.evaluateBatch = original;
+    // --- 3 and 2: the practical limit and the real path, alternating ---------------------------
+    // Each is measured `--repeat` times (default 2), limit then real, and the faster attempt of
+    // each is kept: the machine may be shared, and a burst of other work must not decide the
+    // ratio. Before a repeated real run the dunning tables go back to empty (TRUNCATE).
+    let limit: LimitResult | null = null;
+    let real: RealResult | null = null;
+    let peakAll = 0;
+    let bounded = true;
+    for (let attempt = 1; attempt <= repeat; attempt++) {
+      const l = await limitPass(env, live, asOf);
+      out(`limit #${attempt} (one SQL statement): ${l.invoices.toLocaleString('en-US')} open invoices -> ${l.rows.toLocaleString('en-US')} action rows in ${l.secs.toFixed(2)} s = ${rate(l.invoices, l.secs)} invoices; load average ${l.load.toFixed(2)}`);
+      if (!limit || l.secs < limit.secs) limit = l;
+      if (attempt > 1) {
+        await q(`TRUNCATE actions, customer_escalations, evaluation_run_batches, evaluation_runs CASCADE`);
+        await q('VACUUM (ANALYZE) actions, customer_escalations, evaluation_runs, evaluation_run_batches');
+      }
+      const r = await realRun(env, asOf, out, process.argv.includes('--profile') && attempt === repeat);
+      out(
+        `real #${attempt} (evaluation.run): ${r.run.customers.toLocaleString('en-US')} customers, ${r.run.invoices.toLocaleString('en-US')} invoices in ${r.secs.toFixed(2)} s = ${rate(r.run.invoices, r.secs)} invoices; evaluation_runs.duration_ms ${r.run.durationMs}; ` +
+          `${r.run.actionsCreated.toLocaleString('en-US')} actions created (${r.steps.toLocaleString('en-US')} steps, ${r.tiers.toLocaleString('en-US')} tier entries), ${r.batches} batches of ${EVALUATION_BATCH} customers; load average ${r.load.toFixed(2)}`,
+      );
+      out(`  RSS before ${mib(r.rssBefore)}, peak ${mib(r.peakRss)}; peak over the first half of the batches ${mib(r.firstHalfPeak)}, over the second half ${mib(r.secondHalfPeak)}`);
+      if (attempt === 1) out(`  outcomes: ${Object.entries(r.run.outcomes as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      if (!real || r.secs < real.secs) real = r;
+      peakAll = Math.max(peakAll, r.peakRss);
+      bounded &&= r.secondHalfPeak - r.firstHalfPeak <= 64 * 2 ** 20;
     }
-    const realSecs = (Date.now() - t0) / 1000;
-    if (profile) {
-      const top = await cpu!.stop();
-      out(`  CPU profile of this process during the run (self time, top functions):`);
-      for (const [fn, ms] of top) out(`    ${(ms / 1000).toFixed(2).padStart(7)} s  ${fn}`);
-      const stats = profile.stop();
-      const sqlMs = [...stats.values()].reduce((a, b) => a + b.ms, 0);
-      out(`  profile: ${(sqlMs / 1000).toFixed(2)} s waiting on SQL, ${(realSecs - sqlMs / 1000).toFixed(2)} s elsewhere (engine, snapshot building, parameter encoding, result parsing); by statement:`);
-      for (const [sql, v] of [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) out(`    ${(v.ms / 1000).toFixed(2).padStart(7)} s ${String(v.n).padStart(7)}x  ${sql}`);
-    }
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    const [acts] = await q<{ steps: number; tiers: number }>(`SELECT count(*) FILTER (WHERE kind = 'STEP')::int AS steps, count(*) FILTER (WHERE kind = 'TIER_ENTRY')::int AS tiers FROM actions WHERE tenant_id = $1`, [env.tenantId]);
+    const realSecs = real!.secs;
+    const runRow = real!.run;
     const realRate = runRow.invoices / realSecs;
-    const half = Math.floor(perBatchRss.length / 2);
-    const firstHalfPeak = Math.max(rssBefore, ...perBatchRss.slice(0, Math.max(1, half)));
-    const secondHalfPeak = Math.max(rssBefore, ...perBatchRss.slice(half));
-    out(
-      `real (evaluation.run): ${runRow.customers.toLocaleString('en-US')} customers, ${runRow.invoices.toLocaleString('en-US')} invoices in ${realSecs.toFixed(2)} s = ${rate(runRow.invoices, realSecs)} invoices; evaluation_runs.duration_ms ${runRow.durationMs}; ` +
-        `${runRow.actionsCreated.toLocaleString('en-US')} actions created (${acts.steps.toLocaleString('en-US')} steps, ${acts.tiers.toLocaleString('en-US')} tier entries), ${perBatchRss.length} batches of ${EVALUATION_BATCH} customers`,
-    );
-    out(`  RSS before ${mib(rssBefore)}, peak ${mib(peakRss)}; peak over the first half of the batches ${mib(firstHalfPeak)}, over the second half ${mib(secondHalfPeak)}`);
-    out(`  outcomes: ${Object.entries(runRow.outcomes as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const { rssBefore, firstHalfPeak, secondHalfPeak } = real!;
 
     // --- 4. the naive per-invoice ORM loop on a sample ----------------------------------------
     const naive = naiveSample > 0 ? await naiveLoop(env, live, asOf, naiveSample) : { invoices: 0, secs: NaN, saved: 0, deleted: 0 };
@@ -165,9 +145,8 @@ export async function run(): Promise<void> {
     );
 
     // --- 5. results ------------------------------------------------------------------------------
-    const vsLimit = realRate / (limit.invoices / limit.secs);
+    const vsLimit = realRate / (limit!.invoices / limit!.secs);
     const vsNaive = realRate / (naive.invoices / naive.secs);
-    const bounded = secondHalfPeak - firstHalfPeak <= 64 * 2 ** 20;
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     out('');
     out('what the limit does: for each open invoice (status OPEN, open balance > 0), days past due from due_date, the latest step of the');
@@ -183,12 +162,12 @@ export async function run(): Promise<void> {
     out('== dunning evaluation ==');
     const rows: [string, string, string][] = [
       ['open invoices / customers', `${book.open.toLocaleString('en-US')} / ${book.open_customers.toLocaleString('en-US')}`, ''],
-      ['real path', `${rate(runRow.invoices, realSecs)} invoices (${realSecs.toFixed(1)} s, ${runRow.actionsCreated.toLocaleString('en-US')} actions)`, ''],
-      ['practical limit (1 SQL pass)', `${rate(limit.invoices, limit.secs)} invoices (${limit.secs.toFixed(1)} s)`, ''],
+      ['real path', `${rate(runRow.invoices, realSecs)} invoices (${realSecs.toFixed(1)} s, ${runRow.actionsCreated.toLocaleString('en-US')} actions; best of ${repeat})`, ''],
+      ['practical limit (1 SQL pass)', `${rate(limit!.invoices, limit!.secs)} invoices (${limit!.secs.toFixed(1)} s, ${limit!.rows.toLocaleString('en-US')} rows; best of ${repeat})`, ''],
       ['naive ORM loop (sample)', `${rate(naive.invoices, naive.secs)} invoices (${naive.invoices.toLocaleString('en-US')} in ${naive.secs.toFixed(1)} s)`, ''],
       ['real / limit', `${vsLimit.toFixed(2)}x (target >= 0.5x)`, verdict(vsLimit >= 0.5)],
       ['real / naive', `${vsNaive.toFixed(1)}x (target >= 20x)`, verdict(vsNaive >= 20)],
-      ['peak RSS during the run', `${mib(peakRss)} (before ${mib(rssBefore)}; second half ${secondHalfPeak >= firstHalfPeak ? '+' : ''}${mib(secondHalfPeak - firstHalfPeak)} over first half; target: no growth > 64 MiB)`, verdict(bounded)],
+      ['peak RSS during the runs', `${mib(peakAll)} (before ${mib(rssBefore)}; best run: second half ${secondHalfPeak >= firstHalfPeak ? '+' : ''}${mib(secondHalfPeak - firstHalfPeak)} over first half; target: no growth > 64 MiB)`, verdict(bounded)],
     ];
     for (const [k, v, r] of rows) out(`${k.padEnd(30)} ${v.padEnd(92)} ${r}`);
   } finally {
@@ -223,8 +202,90 @@ function estimateOpenShare(o: { seed: number; customers: number; asOf: IsoDate }
   return { share, sampled };
 }
 
+interface RealResult {
+  run: EvaluationRun;
+  secs: number;
+  steps: number;
+  tiers: number;
+  batches: number;
+  rssBefore: number;
+  peakRss: number;
+  firstHalfPeak: number;
+  secondHalfPeak: number;
+  load: number;
+}
+
+/** The real path, `evaluation.run`, timed, with RSS sampled every 50 ms and after each batch. */
+async function realRun(env: BenchEnv, asOf: IsoDate, out: (s: string) => void, profiled: boolean): Promise<RealResult> {
+  const db = env.app.dataSource;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const evaluation = env.app.modules.services.evaluation;
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const perBatchRss: number[] = [];
+  let t0 = Date.now();
+  // Progress and memory per batch: a wrapper around the instance's method, same behaviour.
+  const original = evaluation.evaluateBatch.bind(evaluation);
+  evaluation.evaluateBatch = async (ctx, b) => {
+    const o = await original(ctx, b);
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    perBatchRss.push(rss);
+    if (perBatchRss.length % 50 === 0) out(`  evaluation: ${perBatchRss.length} batches, ${((Date.now() - t0) / 1000).toFixed(0)} s, RSS ${mib(rss)}`);
+    return o;
+  };
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const profile = profiled ? profileQueries() : null;
+  const cpu = profiled ? await cpuProfile() : null;
+  await db.query('CHECKPOINT');
+  t0 = Date.now();
+  let run: EvaluationRun;
+  try {
+    run = await evaluation.run(env.ctx, { asOf, trigger: 'MANUAL' });
+  } finally {
+    clearInterval(sampler);
+    evaluation.evaluateBatch = original;
+  }
+  const secs = (Date.now() - t0) / 1000;
+  const load = os.loadavg()[0];
+  if (profile) {
+    const top = await cpu!.stop();
+    out(`  CPU profile of this process during the run (self time, by file then by function):`);
+    for (const [fn, ms] of top) out(`    ${(ms / 1000).toFixed(2).padStart(7)} s  ${fn}`);
+    const stats = profile.stop();
+    const sqlMs = [...stats.values()].reduce((a, b) => a + b.ms, 0);
+    out(`  time waited on SQL, summed over connections: ${(sqlMs / 1000).toFixed(2)} s; by statement:`);
+    for (const [sql, v] of [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) out(`    ${(v.ms / 1000).toFixed(2).padStart(7)} s ${String(v.n).padStart(7)}x  ${sql}`);
+  }
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const [acts]: { steps: number; tiers: number }[] = await db.query(
+    `SELECT count(*) FILTER (WHERE kind = 'STEP')::int AS steps, count(*) FILTER (WHERE kind = 'TIER_ENTRY')::int AS tiers FROM actions WHERE tenant_id = $1`,
+    [env.tenantId],
+  );
+  const half = Math.floor(perBatchRss.length / 2);
+  return {
+    run,
+    secs,
+    steps: acts.steps,
+    tiers: acts.tiers,
+    batches: perBatchRss.length,
+    rssBefore,
+    peakRss,
+    firstHalfPeak: Math.max(rssBefore, ...perBatchRss.slice(0, Math.max(1, half))),
+    secondHalfPeak: Math.max(rssBefore, ...perBatchRss.slice(half)),
+    load,
+  };
+}
+
+interface LimitResult {
+  invoices: number;
+  rows: number;
+  secs: number;
+  load: number;
+}
+
 /** The practical limit: one INSERT ... SELECT over every open invoice into a copy of `actions`. */
-async function limitPass(env: BenchEnv, live: LiveVersion, asOf: IsoDate): Promise<{ invoices: number; rows: number; secs: number }> {
+async function limitPass(env: BenchEnv, live: LiveVersion, asOf: IsoDate): Promise<LimitResult> {
   const db = env.app.dataSource;
   await db.query(`CREATE TABLE bench_limit_actions (LIKE actions INCLUDING ALL)`);
   // The same foreign keys as `actions`, so each row costs the same checks.
@@ -259,9 +320,10 @@ async function limitPass(env: BenchEnv, live: LiveVersion, asOf: IsoDate): Promi
     params,
   );
   const secs = (Date.now() - t0) / 1000;
+  const load = os.loadavg()[0];
   const [{ rows }] = await db.query(`SELECT count(*)::int AS rows FROM bench_limit_actions`);
   await db.query(`DROP TABLE bench_limit_actions`);
-  return { invoices, rows, secs };
+  return { invoices, rows, secs, load };
 }
 
 /**
