@@ -25,10 +25,19 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
       `SELECT id, segment, tier, country, owner_user_id, ${iso('renewal_date')} AS renewal_date FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
       [t, customerIds],
     );
-  const invoices = await q<{ id: string; customer_id: string; number: string; status: string; currency: string; total_minor: string; open_balance_minor: string; issue_date: string; due_date: string; billing_model: string; reconciliation_hold: boolean }>(
-      `SELECT id, customer_id, number, status, currency, total_minor, open_balance_minor, ${iso('issue_date')} AS issue_date, ${iso('due_date')} AS due_date, billing_model, reconciliation_hold
-       FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0 ORDER BY due_date, id`,
-      [t, customerIds],
+  // Open invoices, and in the same pass over each customer's invoices the late-payment history
+  // (invoices paid more than 15 days late, or open 30+ days past due, due in the last year):
+  // every heap page of the customer's invoices is read once, not twice. The count rides on the
+  // open rows: it only matters to a customer with something open.
+  const invoices = await q<{ id: string; customer_id: string; number: string; status: string; currency: string; total_minor: string; open_balance_minor: string; issue_date: string; due_date: string; billing_model: string; reconciliation_hold: boolean; late: number }>(
+      `SELECT id, customer_id, number, status, currency, total_minor, open_balance_minor, ${iso('issue_date')} AS issue_date, ${iso('due_date')} AS due_date, billing_model, reconciliation_hold, late
+       FROM (SELECT id, customer_id, number, status, currency, total_minor, open_balance_minor, issue_date, due_date, billing_model, reconciliation_hold,
+                    status = 'OPEN' AND open_balance_minor > 0 AS open,
+                    (count(*) FILTER (WHERE due_date >= $3::date AND ((closed_on IS NOT NULL AND closed_on - due_date > 15) OR (status = 'OPEN' AND open_balance_minor > 0 AND $4::date - due_date >= 30)))
+                       OVER (PARTITION BY customer_id))::int AS late
+             FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND ((status = 'OPEN' AND open_balance_minor > 0) OR due_date >= $3::date)) x
+       WHERE open ORDER BY x.due_date, x.id`,
+      [t, customerIds, yearAgo, asOf],
     );
   const disputes = await q<{ id: string; customer_id: string; invoice_id: string; line_ids: string[]; amount_minor: string; open: boolean; recent: boolean }>(
       `SELECT id, customer_id, invoice_id, line_ids, amount_minor, status <> 'RESOLVED' AS open, opened_at >= $3::date AS recent
@@ -43,13 +52,6 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
   const pauses = await q<{ customer_id: string; kind: 'PAUSE' | 'EXCLUSION'; reason: string; created_by: string; until: string | null }>(
       `SELECT customer_id, kind, reason, created_by, ${iso('until')} AS until FROM dunning_pauses WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND ended_at IS NULL`,
       [t, customerIds],
-    );
-  const history = await q<{ customer_id: string; late: number }>(
-      `SELECT customer_id, count(*)::int AS late FROM invoices
-       WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND due_date >= $3::date
-         AND ((closed_on IS NOT NULL AND closed_on - due_date > 15) OR (status = 'OPEN' AND open_balance_minor > 0 AND $4::date - due_date >= 30))
-       GROUP BY customer_id`,
-      [t, customerIds, yearAgo, asOf],
     );
   const escalations = await q<{ customer_id: string; policy_version_id: string; tier: number }>(`SELECT customer_id, policy_version_id, tier FROM customer_escalations WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])`, [t, customerIds]);
   const keys: { customer_id: string; idempotency_key: string }[] = !versionIds.length
@@ -85,7 +87,7 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
   const linesByInvoice = group(lines, 'invoice_id');
   const promisesByCustomer = group(promises, 'customer_id');
   const pauseBy = new Map(pauses.map((p) => [p.customer_id, p]));
-  const lateBy = new Map(history.map((h) => [h.customer_id, h.late]));
+  const lateBy = new Map(invoices.map((i) => [i.customer_id, i.late]));
   const escBy = new Map(escalations.map((e) => [e.customer_id, e]));
   const keysBy = group(keys, 'customer_id');
 
