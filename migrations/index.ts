@@ -3,6 +3,9 @@ import { Outreach1764100000000 } from './1764100000000-outreach';
 import { Dunning1764100000100 } from './1764100000100-dunning';
 import { Payments1764200000000 } from './1764200000000-payments';
 import { Aging1764300000000 } from './1764300000000-aging';
+import { Worklists1764400000000 } from './1764400000000-worklists';
+import { DisputesApprovalsAudit1764400000100 } from './1764400000100-disputes-approvals-audit';
+import { Integrations1764400000300 } from './1764400000300-integrations';
 
 /** Every migration, in order. Applied at start and by `npm run migrate`. */
-export const migrations = [Foundation1764000000000, Outreach1764100000000, Dunning1764100000100, Payments1764200000000, Aging1764300000000];
+export const migrations = [Foundation1764000000000, Outreach1764100000000, Dunning1764100000100, Payments1764200000000, Aging1764300000000, Worklists1764400000000, DisputesApprovalsAudit1764400000100, Integrations1764400000300];

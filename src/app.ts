@@ -56,6 +56,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
 
     const pubSub = createEventPubSub();
     modules.services.agingFeeds.attach(pubSub, logger);
+    modules.integrations.attach(pubSub);
     const listener = new EventListener(db.url, pubSub, logger);
     await listener.start();
     lifecycle.onStop('event-listener', () => listener.stop());

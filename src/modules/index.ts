@@ -71,6 +71,13 @@ import type express from 'express';
 import { ApprovalRequest } from './approvals/approval-request.entity';
 import { ApprovalResolver } from './approvals/approval.resolver';
 import { ApprovalService } from './approvals/approval.service';
+import { CreditHoldService } from './approvals/credit-hold.service';
+import { registerApprovalJobs } from './approvals/jobs/expire-approvals.job';
+import { AuditChainService } from './audit/audit-chain.service';
+import { AuditResolver } from './audit/audit.resolver';
+import { registerAuditJobs } from './audit/jobs/seal-audit-chain.job';
+import { disputeNudgeSender } from './disputes/dispute-nudge.sender';
+import { ActionKind } from './actions/action.entity';
 import { JournalEntry, JournalLine } from './ledger/journal.entity';
 import { JournalLineResolver, LedgerResolver } from './ledger/ledger.resolver';
 import { LedgerService } from './ledger/ledger.service';
@@ -85,6 +92,16 @@ import { PaymentHookRegistry } from './payments/payment-hooks';
 import { AllocationResolver, ArDocumentResolver, PaymentResolver, PaymentSuggestionResolver } from './payments/payment.resolver';
 import { PaymentService } from './payments/payment.service';
 import { PaymentSuggestion } from './payments/payment-suggestion.entity';
+import { PromiseToPay } from './promises/promise-to-pay.entity';
+import { CustomerPromiseResolver, PromiseResolver } from './promises/promise.resolver';
+import { PromiseService } from './promises/promise.service';
+import { TimelineResolver } from './timeline/timeline.resolver';
+import { TimelineService } from './timeline/timeline.service';
+import { TaskService } from './worklists/task.service';
+import { WorklistRulesService } from './worklists/worklist-rules.service';
+import { WorklistResolver } from './worklists/worklist.resolver';
+import { WorklistService } from './worklists/worklist.service';
+import { createIntegrations, integrationResolverClasses } from './integrations/integrations.module';
 
 /** Every TypeORM entity of every module. */
 export const entities = [
@@ -114,6 +131,7 @@ export const entities = [
   ApprovalRequest,
   JournalEntry,
   JournalLine,
+  PromiseToPay,
 ];
 
 /** Every resolver class, in the order the schema lists them. */
@@ -135,8 +153,14 @@ export const resolverClasses = [
   PaymentSuggestionResolver,
   ArDocumentResolver,
   ApprovalResolver,
+  AuditResolver,
   LedgerResolver,
   JournalLineResolver,
+  WorklistResolver,
+  PromiseResolver,
+  CustomerPromiseResolver,
+  TimelineResolver,
+  ...integrationResolverClasses,
 ] as const;
 
 /** Internal recipients: the customer's owner, or the managers and directors. */
@@ -178,7 +202,11 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   });
   const previews = new PreviewService(policies, evaluation);
   const pauses = new PauseService(audit);
-  const disputes = new DisputeService(audit);
+  const approvals = new ApprovalService(audit);
+  // Worklists (task lifecycle, scoring, assignment): every producer raises its tasks through TaskService.
+  const worklistRules = new WorklistRulesService(audit);
+  const tasks = new TaskService(worklistRules, audit);
+  const disputes = new DisputeService(audit, approvals, (ctx) => tenants.today(ctx), tasks);
   const actions = new ActionService(audit);
   const hooks = new HookRegistry();
   const messenger: Messenger = {
@@ -199,17 +227,42 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   });
   // Payments and the ledger: intake, matching, credits, write-offs through approvals.
   const ledger = new LedgerService();
-  const approvals = new ApprovalService(audit);
   const paymentHooks = new PaymentHookRegistry();
   const paymentRules = new ApplicationRulesService(legalEntities, paymentHooks, audit);
   const paymentApplication = new PaymentApplicationService(audit, actions, disputes, ledger, paymentRules, paymentHooks);
   const payments = new PaymentService(tenants, audit, ledger, paymentApplication);
   const credits = new CreditService(tenants, invoices, actions, approvals, ledger, audit);
+  // Disputes, approvals and audit: resolutions through approvals, credit holds under the tenant's
+  // rules, dispute nudges through the outbox, every send audited, the audit hash chain.
+  disputes.credits = credits;
+  const creditHolds = new CreditHoldService(approvals, actions, new RecordingConnector('erp'), audit);
+  tierActions.gates.set('CREDIT_HOLD', (ctx, action) => creditHolds.gate(ctx, action));
+  dispatch.audit = audit;
+  const sendNudge = disputeNudgeSender({ messageModels, templates, outreach });
+  dispatch.kindSenders.set(ActionKind.DISPUTE_NUDGE, (tx, action, asOf) => disputes.sendNudge(tx, action, asOf, sendNudge));
+  evaluation.batchHooks.push((tx, b) => disputes.planNudges(tx, b));
+  const auditChain = new AuditChainService();
   // Aging, DSO and CEI from rollups kept by triggers; live feeds for subscriptions.
   const aging = new AgingService(invoices, audit);
   const metrics = new MetricsService(aging);
   const agingFeeds = new AgingFeeds(aging, apiKeys);
-  const services = { aging, metrics, agingFeeds, ledger, approvals, paymentHooks, paymentRules, paymentApplication, payments, credits, audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
+  // Worklists, promises to pay, timelines.
+  const worklists = new WorklistService(worklistRules);
+  const promises = new PromiseService(tasks, audit);
+  const timeline = new TimelineService(audit);
+  tierActions.taskSink = async (ctx, t) => {
+    await tasks.create(ctx, { customerId: t.customerId, invoiceId: t.invoiceId, reasonCode: t.reasonCode, nextAction: t.nextAction, priority: t.priority, dueDate: t.dueDate, source: { kind: 'ACTION', id: t.actionId } });
+  };
+  // Before a day is evaluated: promises judged as of that day; on whole-book runs, snoozed tasks wake and unapplied cash and pending approvals get tasks.
+  evaluation.beforeEvaluation.push(async (ctx, asOf, customerIds) => {
+    await promises.resolveDue(ctx, asOf, customerIds);
+    if (customerIds) return;
+    await tasks.wakeSnoozed(ctx, asOf);
+    await tasks.sweepSources(ctx, asOf);
+  });
+  const worklistServices = { worklistRules, tasks, worklists, promises, timeline };
+  const services = { ...worklistServices, aging, metrics, agingFeeds, ledger, approvals, paymentHooks, paymentRules, paymentApplication, payments, credits, creditHolds, auditChain, audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
+  const integrations = createIntegrations(config, { audit, customers, invoices, payments, paymentApplication, credits, disputes });
 
   const resolvers = new Map<unknown, unknown>([
     [TenantsResolver, new TenantsResolver(tenants, apiKeys, users, onboarding)],
@@ -228,10 +281,16 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     [AllocationResolver, new AllocationResolver(invoices)],
     [PaymentSuggestionResolver, new PaymentSuggestionResolver(invoices)],
     [ArDocumentResolver, new ArDocumentResolver()],
-    [ApprovalResolver, new ApprovalResolver(approvals)],
+    [ApprovalResolver, new ApprovalResolver(approvals, credits, creditHolds)],
+    [AuditResolver, new AuditResolver(auditChain)],
     [LedgerResolver, new LedgerResolver(ledger)],
     [JournalLineResolver, new JournalLineResolver()],
+    [WorklistResolver, new WorklistResolver(tasks, worklists, worklistRules, tenants, customers, invoices, users, apiKeys)],
+    [PromiseResolver, new PromiseResolver(promises, tenants, customers, invoices)],
+    [CustomerPromiseResolver, new CustomerPromiseResolver(promises)],
+    [TimelineResolver, new TimelineResolver(timeline, tenants)],
   ]);
+  for (const [cls, resolver] of integrations.resolvers) resolvers.set(cls, resolver);
 
   function registerJobs(registry: JobRegistry, deps: { dataSource: DataSource; queues: () => QueueRuntime; logger: Logger }): void {
     registerTenantHeartbeatJobs(registry, { ...deps, tenants });
@@ -246,9 +305,13 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     };
     registerAgingJobs(registry, { ...deps, aging, metrics });
     registerPaymentJobs(registry, { ...deps, application: paymentApplication });
+    registerAuditJobs(registry, { ...deps, chain: auditChain });
+    registerApprovalJobs(registry, { ...deps, approvals });
     paymentApplication.onCustomersChanged = reevaluate;
     credits.onCustomersChanged = reevaluate;
+    promises.onChange = reevaluate;
     payments.onRecorded = paymentsRecorded(deps.queues, deps.logger);
+    integrations.registerJobs(registry, deps);
   }
 
   /** Extra HTTP pages mounted by the server (the live aging dashboard). */
@@ -256,7 +319,7 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     app.use(dashboardRouter({ endpoint: '/graphql' }));
   }
 
-  return { services, resolvers, registerJobs, routes };
+  return { services, resolvers, registerJobs, routes, integrations };
 }
 
 export type Modules = ReturnType<typeof createModules>;

@@ -155,7 +155,8 @@ describe('dunning rules through the API', () => {
     expect(tierActions[0].reason.rule).toBe('tier:2 "Personal outreach" entry group 2');
     expect(tierActions[0].reason.facts).toMatchObject({ customerTier: 'strategic', disputes: 1, maxDaysPastDue: 7 });
     const tasks = dataOf(await t.gql(TasksDocument, { customerId: ids.STRAT })).tasks;
-    expect(tasks).toEqual([expect.objectContaining({ reasonCode: 'TIER_2', nextAction: 'Call the AP contact', status: 'OPEN' })]);
+    // (The dispute's own follow-up task, closed behind the API above, is not the tier's.)
+    expect(tasks.filter((x) => x.reasonCode !== 'DISPUTE_FOLLOW_UP')).toEqual([expect.objectContaining({ reasonCode: 'TIER_2', nextAction: 'Call the AP contact', status: 'OPEN' })]);
     // People took over: no more automated reminders for BIG.
     await day('2026-02-10');
     const stepsAfter = (await actionsOf('STRAT')).filter((a) => a.kind === 'STEP' && a.scheduledFor >= '2026-02-07');

@@ -18,6 +18,8 @@ registerEnumType(ActionStatus, { name: 'ActionStatus', description: 'PLANNED →
 export enum ActionKind {
   STEP = 'STEP',
   TIER_ENTRY = 'TIER_ENTRY',
+  /** A reminder to a customer who disputed without saying why (disputes module). */
+  DISPUTE_NUDGE = 'DISPUTE_NUDGE',
 }
 registerEnumType(ActionKind, { name: 'ActionKind' });
 
@@ -44,7 +46,7 @@ export class Action {
   idempotencyKey: string;
   @Column({ name: 'customer_id', type: 'uuid' }) customerId: string;
   @Column({ name: 'invoice_id', type: 'uuid', nullable: true }) invoiceId: string | null;
-  @Field(() => ID) @Column({ name: 'policy_version_id', type: 'uuid' }) policyVersionId: string;
+  @Field(() => ID, { nullable: true, description: 'The policy version behind it; null for dispute nudges.' }) @Column({ name: 'policy_version_id', type: 'uuid', nullable: true }) policyVersionId: string | null;
   @Field(() => ID, { nullable: true }) @Column({ name: 'evaluation_run_id', type: 'uuid', nullable: true }) evaluationRunId: string | null;
   @Field(() => ActionKind) @Column({ type: 'varchar' }) kind: ActionKind;
   @Field(() => String, { nullable: true }) @Column({ name: 'step_key', type: 'varchar', nullable: true }) stepKey: string | null;

@@ -13,7 +13,6 @@ import { Invoice } from '../invoices/invoice.entity';
 import type { InvoiceService } from '../invoices/invoice.service';
 import { Action, ActionKind, ActionStatus } from './action.entity';
 import type { ActionService } from './action.service';
-import { Task } from './task.entity';
 
 @InputType()
 export class ActionFilterInput {
@@ -64,12 +63,6 @@ export class ActionResolver {
   @Mutation(() => Action)
   rejectAction(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('reason') reason: string): Promise<Action> {
     return this.actionService.reject(ctx, id, reason);
-  }
-
-  @Authorized()
-  @Query(() => [Task], { description: 'Tasks for people (call steps, escalations, failed sends); the worklists issue ranks them.' })
-  tasks(@Ctx() ctx: RequestContext, @Arg('customerId', () => ID, { nullable: true }) customerId: string | null, @Arg('status', () => String, { nullable: true }) status: string | null): Promise<Task[]> {
-    return this.actionService.tasks(ctx, { customerId, status });
   }
 
   @FieldResolver(() => Customer)

@@ -1,3 +1,4 @@
+import { queryReturning } from '../../platform/db/returning';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { keysetPage } from '../../platform/db/keyset';
 import { badInput, notFound } from '../../platform/errors';
@@ -67,19 +68,40 @@ export class ActionService {
     });
   }
 
+  /** An action that waited for an approval request goes back to the outbox (the request was approved). */
+  async releaseAwaiting(ctx: RequestContext, id: string, why: string): Promise<boolean> {
+    const rows = await queryReturning<{ id: string }>(ctx.em, 
+      `UPDATE actions SET status = 'PLANNED', status_reason = $3, decided_by = $4, decided_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'AWAITING_APPROVAL' RETURNING id`,
+      [ctx.tenantId, id, why, ctx.actor.id],
+    );
+    const done = rows.length > 0;
+    if (done) await emitEvent(ctx.em, { type: ACTIONS_CHANGED, tenantId: ctx.tenantId, payload: { ids: [id], status: ActionStatus.PLANNED } });
+    return done;
+  }
+
+  /** An action whose approval request was rejected or expired never goes out. */
+  async cancelAwaiting(ctx: RequestContext, id: string, why: string): Promise<boolean> {
+    const rows = await queryReturning<{ id: string }>(ctx.em, 
+      `UPDATE actions SET status = 'CANCELLED', status_reason = $3, decided_by = $4, decided_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status IN ('AWAITING_APPROVAL','PLANNED') RETURNING id`,
+      [ctx.tenantId, id, why.slice(0, 500), ctx.actor.id],
+    );
+    const done = rows.length > 0;
+    if (done) await emitEvent(ctx.em, { type: ACTIONS_CHANGED, tenantId: ctx.tenantId, payload: { ids: [id], status: ActionStatus.CANCELLED } });
+    return done;
+  }
+
   /**
    * Cancels the planned and awaiting actions of invoices that closed, in the caller's
    * transaction (payment application calls this in the same transaction that closes them).
    */
   async cancelForInvoices(ctx: RequestContext, invoiceIds: string[], why: string): Promise<number> {
     if (!invoiceIds.length) return 0;
-    const rows = await ctx.em.query(
+    const rows = await queryReturning<{ id: string }>(ctx.em, 
       `UPDATE actions SET status = 'CANCELLED', status_reason = $3, updated_at = now()
        WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') RETURNING id`,
       [ctx.tenantId, invoiceIds, why],
     );
-    const ids = (rows[0] as { id: string }[] | undefined) ?? [];
-    return Array.isArray(rows[0]) ? ids.length : rows.length;
+    return rows.length;
   }
 
   tasks(ctx: RequestContext, filter: { customerId?: string | null; status?: string | null }): Promise<Task[]> {

@@ -1,6 +1,7 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { emitEvent } from '../../platform/events/event-bus';
 import type { IsoDate } from '../../platform/time/dates';
+import type { AuditService } from '../audit/audit.service';
 import { recheckInvoice } from '../engine/engine';
 import { loadSnapshots } from '../engine/snapshot-loader';
 import { Action, ActionStatus } from './action.entity';
@@ -21,6 +22,9 @@ export interface DispatchSummary {
   retrying: number;
 }
 
+/** Sends an action of a kind the engine does not plan (e.g. a dispute nudge) inside the dispatch transaction. */
+export type ActionKindSender = (tx: RequestContext, action: Action, asOf: IsoDate) => Promise<{ sent: true } | { suppressed: string }>;
+
 export interface DispatchDeps {
   /** The outreach message model of a customer for these invoices and amounts due. */
   buildModel(ctx: RequestContext, customerId: string, opts: { key: string; locale: string; invoiceIds: string[]; amountDue: ReadonlyMap<string, bigint>; asOf: IsoDate; step: { key: string; tone: string; offsetDays: number } }): Promise<{ sender: { email: string } }>;
@@ -32,6 +36,11 @@ export interface DispatchDeps {
  * first makes the action SUPPRESSED; one that commits later waits for this send to finish.
  */
 export class DispatchService {
+  /** Senders for the outbox's other kinds, registered by their modules (set by the composition root). */
+  readonly kindSenders = new Map<string, ActionKindSender>();
+  /** Records each send outcome in the audit trail (set by the composition root). */
+  audit: AuditService | null = null;
+
   constructor(
     private readonly messenger: Messenger,
     private readonly tiers: TierActionExecutor,
@@ -84,7 +93,13 @@ export class DispatchService {
     if (action.kind === 'TIER_ENTRY') {
       const def = (action.packet?.action ?? {}) as TierActionDef;
       const r = await this.tiers.execute(tx, action, { type: def.type, params: def.params ?? {}, hooks: def.hooks ?? { before: [], after: [] } }, asOf);
+      if ('awaiting' in r) return this.finish(tx, action, ActionStatus.AWAITING_APPROVAL, r.awaiting);
       return 'vetoed' in r ? this.finish(tx, action, ActionStatus.SUPPRESSED, r.vetoed) : this.finish(tx, action, ActionStatus.SENT, null);
+    }
+    const sender = this.kindSenders.get(action.kind);
+    if (sender) {
+      const r = await sender(tx, action, asOf);
+      return 'suppressed' in r ? this.finish(tx, action, ActionStatus.SUPPRESSED, r.suppressed) : this.finish(tx, action, ActionStatus.SENT, null);
     }
     // Lock the invoice: a payment applying to it waits for this transaction, or came first.
     await tx.em.query('SELECT id FROM invoices WHERE tenant_id = $1 AND id = $2 FOR SHARE', [tx.tenantId, action.invoiceId]);
@@ -150,6 +165,15 @@ export class DispatchService {
       [tx.tenantId, action.id, status, why],
     );
     await emitEvent(tx.em, { type: ACTIONS_CHANGED, tenantId: tx.tenantId, payload: { ids: [action.id], status } });
+    await this.audit?.record(tx, {
+      action: `action.${status.toLowerCase()}`,
+      subjectType: action.invoiceId ? 'Invoice' : 'Customer',
+      subjectId: action.invoiceId ?? action.customerId,
+      before: { status: action.status },
+      after: { status },
+      reason: why,
+      data: { actionId: action.id, kind: action.kind, stepKey: action.stepKey, tier: action.tier, actionType: action.actionType, channels: action.channels, rule: action.reason.rule },
+    });
     return status;
   }
 
@@ -167,6 +191,7 @@ export class DispatchService {
       );
       if (!retry) {
         const action = await tx.em.getRepository(Action).findOneByOrFail({ tenantId: tx.tenantId, id: actionId });
+        await this.audit?.record(tx, { action: 'action.failed', subjectType: action.invoiceId ? 'Invoice' : 'Customer', subjectId: action.invoiceId ?? action.customerId, reason: message.slice(0, 500), data: { actionId, attempts } });
         await this.tiers.createTask(tx, action, `Sending failed after ${attempts} attempt(s): ${message.slice(0, 200)}. Reach the customer another way.`, 2, null, 'SEND_FAILED');
       }
       return retry ? ActionStatus.PLANNED : ActionStatus.FAILED;

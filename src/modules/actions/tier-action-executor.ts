@@ -10,6 +10,10 @@ export interface TierActionDef {
   hooks: { before: string[]; after: string[] };
 }
 
+/** What a gate says before a tier action runs: go, wait in the outbox for an approval, or never. */
+export type TierGateResult = { proceed: true } | { awaiting: string } | { vetoed: string };
+export type TierGate = (ctx: RequestContext, action: Action) => Promise<TierGateResult>;
+
 export type Notify = (ctx: RequestContext, action: Action, to: 'owner' | 'managers' | string[]) => Promise<void>;
 
 /**
@@ -17,6 +21,9 @@ export type Notify = (ctx: RequestContext, action: Action, to: 'owner' | 'manage
  * hooks may veto it (the action is then suppressed with their reason); after hooks follow.
  */
 export class TierActionExecutor {
+  /** Per action type (e.g. CREDIT_HOLD → the tenant's approval rules), set by the composition root. */
+  readonly gates = new Map<string, TierGate>();
+
   constructor(
     private readonly hooks: HookRegistry,
     private readonly erp: WriteBackConnector,
@@ -25,7 +32,12 @@ export class TierActionExecutor {
     private readonly notify: Notify,
   ) {}
 
-  async execute(ctx: RequestContext, action: Action, def: TierActionDef, asOf: IsoDate): Promise<{ done: true } | { vetoed: string }> {
+  async execute(ctx: RequestContext, action: Action, def: TierActionDef, asOf: IsoDate): Promise<{ done: true } | { vetoed: string } | { awaiting: string }> {
+    const gate = this.gates.get(def.type);
+    if (gate) {
+      const g = await gate(ctx, action);
+      if (!('proceed' in g)) return g;
+    }
     const input = { customerId: action.customerId, actionType: def.type, params: def.params };
     for (const name of def.hooks.before) {
       const hook = this.hooks.get(name);
@@ -69,7 +81,11 @@ export class TierActionExecutor {
     return { done: true };
   }
 
+  /** Set by the composition root: the worklists module creates tasks (assignment rules, live worklist events). */
+  taskSink: ((ctx: RequestContext, task: { customerId: string; invoiceId: string | null; reasonCode: string; nextAction: string; priority: number; dueDate: IsoDate | null; actionId: string }) => Promise<void>) | null = null;
+
   async createTask(ctx: RequestContext, action: Action, nextAction: string, priority: number, due: IsoDate | null, reasonCode: string): Promise<void> {
+    if (this.taskSink) return this.taskSink(ctx, { customerId: action.customerId, invoiceId: action.invoiceId, reasonCode, nextAction, priority, dueDate: due, actionId: action.id });
     await ctx.em.query(
       `INSERT INTO tasks (tenant_id, customer_id, invoice_id, owner_user_id, reason_code, next_action, priority, due_date, source_action_id)
        SELECT $1, c.id, $3, c.owner_user_id, $4, $5, $6, $7, $8 FROM customers c WHERE c.tenant_id = $1 AND c.id = $2

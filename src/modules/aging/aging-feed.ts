@@ -53,6 +53,7 @@ class Feed {
   }
 
   changed(reason: AgingChangeReason): void {
+    if (process.env.AGING_DEBUG) process.stderr.write(`DBG ${process.pid} event ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`);
     this.pending.add(reason);
     this.schedule();
   }
@@ -69,10 +70,15 @@ class Feed {
     const reasons = [...this.pending];
     this.pending.clear();
     try {
+      const D = process.env.AGING_DEBUG ? (l: string) => process.stderr.write(`DBG ${process.pid} ${l} ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`) : () => undefined;
+      D('run');
       await this.recheckKeys();
+      D('keys');
       if (this.subs.size === 0) return;
       const prev = this.last;
       const next = this.snapshot(await this.hub.aging.report(this.ctx, this.args));
+      D('report');
+      setImmediate(() => D('pushed+1tick'));
       this.last = next;
       const changed = [...next.signatures].filter(([k, sig]) => prev?.signatures.get(k) !== sig).map(([k]) => k);
       for (const k of prev?.signatures.keys() ?? []) if (!next.signatures.has(k)) changed.push(k);

@@ -65,7 +65,7 @@ export function stateConditions(f: AgingFilter, asOf: string, p: SqlParams): str
   let asOfParam: string | null = null;
   const paused = () =>
     `EXISTS (SELECT 1 FROM dunning_pauses dp WHERE dp.tenant_id = i.tenant_id AND dp.customer_id = i.customer_id AND dp.ended_at IS NULL AND (dp.until IS NULL OR dp.until >= ${(asOfParam ??= p.add(asOf))}::date))`;
-  const disputed = `EXISTS (SELECT 1 FROM disputes ds WHERE ds.tenant_id = i.tenant_id AND ds.invoice_id = i.id AND ds.status <> 'RESOLVED')`;
+  const disputed = `EXISTS (SELECT 1 FROM disputes ds WHERE ds.tenant_id = i.tenant_id AND ds.invoice_id = i.id AND ds.status IN ('OPEN','AWAITING_CUSTOMER','UNDER_REVIEW'))`;
   const promised = `EXISTS (SELECT 1 FROM promises_to_pay pp WHERE pp.tenant_id = i.tenant_id AND pp.customer_id = i.customer_id AND pp.status = 'OPEN' AND i.id = ANY(pp.invoice_ids))`;
   const escalated = `EXISTS (SELECT 1 FROM customer_escalations ce WHERE ce.tenant_id = i.tenant_id AND ce.customer_id = i.customer_id)`;
   const stepped = `EXISTS (SELECT 1 FROM actions ac WHERE ac.tenant_id = i.tenant_id AND ac.invoice_id = i.id AND ac.kind = 'STEP' AND ac.status IN ('PLANNED','AWAITING_APPROVAL','SENDING','SENT'))`;

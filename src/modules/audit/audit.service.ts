@@ -1,4 +1,7 @@
 import type { RequestContext } from '../../platform/context';
+import { badInput } from '../../platform/errors';
+import { decodeCursor, toConnection, type Connection } from '../../platform/graphql/connection';
+import type { AuditEventNode } from './dto/audit.types';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditEntry {
@@ -6,6 +9,13 @@ export interface AuditEntry {
   subjectType: string;
   subjectId: string;
   data?: Record<string, unknown>;
+  /** State before and after the change, when the change has one (stored in `data`). */
+  before?: unknown;
+  after?: unknown;
+  /** Why, in the words of the person or the rule (stored in `data`). */
+  reason?: string | null;
+  /** Who acted when it is not the request's actor: a rule deciding on its own (fast path, engine). */
+  actor?: { kind: 'rule' | 'system' | 'api_key'; id: string };
 }
 
 /** Every state change a person or a rule makes leaves an audit event, in the same transaction. */
@@ -19,15 +29,88 @@ export class AuditService {
       .values(
         entries.map((e) => ({
           tenantId: ctx.tenantId,
-          actorKind: ctx.actor.kind,
-          actorId: ctx.actor.id,
+          actorKind: e.actor?.kind ?? ctx.actor.kind,
+          actorId: (e.actor?.id ?? ctx.actor.id).slice(0, 64),
           action: e.action,
           subjectType: e.subjectType,
           subjectId: e.subjectId,
-          data: (e.data ?? {}) as never,
+          data: {
+            ...(e.data ?? {}),
+            ...(e.before !== undefined ? { before: e.before } : {}),
+            ...(e.after !== undefined ? { after: e.after } : {}),
+            ...(e.reason ? { reason: e.reason } : {}),
+          } as never,
           requestId: ctx.requestId,
         })),
       )
       .execute();
   }
+}
+
+export interface AuditFilter {
+  subjectType?: string | null;
+  subjectId?: string | null;
+  actorId?: string | null;
+  actorKind?: string | null;
+  action?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/** Reads the trail: newest first, keyset on the event id (the insert order). */
+export async function listAuditEvents(ctx: RequestContext, args: { first: number; after?: string | null; filter?: AuditFilter | null }): Promise<Connection<AuditEventNode>> {
+  const f = args.filter ?? {};
+  const where = ['e.tenant_id = $1'];
+  const params: unknown[] = [ctx.tenantId];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.subjectType) add('e.subject_type = ?', f.subjectType);
+  if (f.subjectId) add('e.subject_id = ?', f.subjectId);
+  if (f.actorId) add('e.actor_id = ?', f.actorId);
+  if (f.actorKind) add('e.actor_kind = ?', f.actorKind);
+  if (f.action) {
+    if (f.action.endsWith('.')) add(`e.action LIKE ? || '%'`, f.action.replace(/[\\%_]/g, (c) => `\\${c}`));
+    else add('e.action = ?', f.action);
+  }
+  if (f.from) add('e.occurred_at >= ?', f.from);
+  if (f.to) add('e.occurred_at <= ?', f.to);
+  const countWhere = where.join(' AND ');
+  const countParams = [...params];
+  if (args.after) {
+    const c = decodeCursor(args.after);
+    if (!/^\d+$/.test(c.id)) throw badInput('after', 'is not a cursor returned by this API', 'INVALID_CURSOR');
+    add('e.id < ?::bigint', c.id);
+  }
+  params.push(args.first + 1);
+  const rows: { id: string; occurred_at: Date; actor_kind: string; actor_id: string; action: string; subject_type: string; subject_id: string; data: Record<string, unknown>; request_id: string | null; seq: string | null; hash: string | null }[] = await ctx.em.query(
+    `SELECT e.id::text, e.occurred_at, e.actor_kind, e.actor_id, e.action, e.subject_type, e.subject_id, e.data, e.request_id, c.seq::text AS seq, c.hash
+     FROM audit_events e LEFT JOIN audit_chain c ON c.event_id = e.id
+     WHERE ${where.join(' AND ')} ORDER BY e.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const nodes: AuditEventNode[] = rows.map((r) => ({
+    id: r.id,
+    occurredAt: r.occurred_at,
+    actorKind: r.actor_kind,
+    actorId: r.actor_id,
+    action: r.action,
+    subjectType: r.subject_type,
+    subjectId: r.subject_id,
+    data: r.data,
+    before: r.data?.before ?? null,
+    after: r.data?.after ?? null,
+    reason: typeof r.data?.reason === 'string' ? r.data.reason : null,
+    requestId: r.request_id,
+    chainSeq: r.seq,
+    hash: r.hash,
+  }));
+  const conn = toConnection(nodes, args.first, 0, (n) => ({ k: n.id, id: n.id }), !!args.after);
+  let count: Promise<number> | undefined;
+  Object.defineProperty(conn, 'totalCount', {
+    enumerable: true,
+    get: () => (count ??= ctx.em.query(`SELECT count(*)::int AS n FROM audit_events e WHERE ${countWhere}`, countParams).then((r: { n: number }[]) => r[0].n)),
+  });
+  return conn;
 }

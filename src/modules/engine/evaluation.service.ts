@@ -98,6 +98,20 @@ export type PacketBuilder = (ctx: RequestContext, customer: LoadedCustomer, deci
  */
 export class EvaluationService {
   packetBuilder: PacketBuilder = async () => ({});
+  /**
+   * Other modules' daily decisions for the same customers (e.g. dispute nudges), run in each
+   * batch's transaction; each returns the actions it created.
+   */
+  readonly batchHooks: ((tx: RequestContext, b: { customerIds: string[]; asOf: IsoDate; runId: string | null }) => Promise<number>)[] = [];
+  /**
+   * What must settle before a day is evaluated, e.g. promises to pay judged as of that day (so a
+   * promise broken today counts toward escalation today); set by the composition root.
+   */
+  beforeEvaluation: ((ctx: RequestContext, asOf: IsoDate, customerIds?: string[]) => Promise<void>)[] = [];
+
+  async prepare(ctx: RequestContext, asOf: IsoDate, customerIds?: string[]): Promise<void> {
+    for (const hook of this.beforeEvaluation) await hook(ctx, asOf, customerIds);
+  }
 
   constructor(private readonly policies: PolicyService) {}
 
@@ -121,6 +135,7 @@ export class EvaluationService {
 
   /** A whole run in this process (manual runs, replays, events, tests). */
   async run(ctx: RequestContext, opts: { asOf: IsoDate; trigger: Trigger; customerIds?: string[] }): Promise<EvaluationRun> {
+    await this.prepare(ctx, opts.asOf, opts.customerIds);
     const batches = opts.customerIds ? chunks(opts.customerIds, EVALUATION_BATCH) : await this.customerBatches(ctx);
     const runId = await this.startRun(ctx, opts.asOf, opts.trigger, batches.length);
     const book = await this.policies.book(ctx, opts.asOf);
@@ -188,6 +203,7 @@ export class EvaluationService {
         }
       }
       outcome.actionsCreated = await this.insertActions(tx, rows);
+      for (const hook of this.batchHooks) outcome.actionsCreated += await hook(tx, { customerIds: b.customerIds, asOf: b.asOf, runId: b.runId });
       await this.saveTiers(tx, tiers, b.asOf);
       if (b.runId) await this.addToRun(tx, b.runId, outcome);
       return outcome;
@@ -212,9 +228,20 @@ export class EvaluationService {
            INSERT INTO actions (tenant_id, ${actionRecordColumns.map(([c]) => c).join(', ')})
            SELECT $1, ${actionRecordColumns.map(([c]) => `v.${c}`).join(', ')}
            FROM json_to_recordset($2::json) AS v(${actionRecordColumns.map(([c, t]) => `${c} ${t}`).join(', ')})
-           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1)
+           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+           RETURNING id, idempotency_key, customer_id, invoice_id, kind, step_key, tier, action_type, status, reason, scheduled_for, amount_due_minor, currency, evaluation_run_id),
+         -- Every decision the engine makes is audited, in the same statement, with the rule as the actor.
+         aud AS (
+           INSERT INTO audit_events (tenant_id, actor_kind, actor_id, action, subject_type, subject_id, data, request_id)
+           SELECT $1, 'rule', left(COALESCE(ins.reason->>'rule', 'engine'), 64), 'engine.action_planned',
+                  CASE WHEN ins.invoice_id IS NULL THEN 'Customer' ELSE 'Invoice' END, COALESCE(ins.invoice_id, ins.customer_id)::text,
+                  jsonb_build_object('actionId', ins.id, 'idempotencyKey', ins.idempotency_key, 'kind', ins.kind, 'stepKey', ins.step_key, 'tier', ins.tier,
+                    'actionType', ins.action_type, 'status', ins.status, 'scheduledFor', ins.scheduled_for, 'amountDueMinor', ins.amount_due_minor::text,
+                    'currency', ins.currency, 'runId', ins.evaluation_run_id, 'reason', ins.reason->>'rule', 'facts', ins.reason->'facts'),
+                  $3
+           FROM ins)
          SELECT count(*)::int AS n FROM ins`,
-        [ctx.tenantId, doc],
+        [ctx.tenantId, doc, ctx.requestId],
       );
       created += n;
     }

@@ -1,3 +1,4 @@
+import { queryReturning } from '../../platform/db/returning';
 import { IsNull } from 'typeorm';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput, notFound } from '../../platform/errors';
@@ -24,8 +25,8 @@ export class PauseService {
 
   async resume(ctx: RequestContext, customerId: string): Promise<boolean> {
     return inTransaction(ctx, async (tx) => {
-      const rows: unknown[] = await tx.em.query(`UPDATE dunning_pauses SET ended_at = now(), ended_by = $3 WHERE tenant_id = $1 AND customer_id = $2 AND ended_at IS NULL RETURNING id`, [ctx.tenantId, customerId, ctx.actor.id]);
-      const ended = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
+      const rows = await queryReturning<{ id: string }>(tx.em, `UPDATE dunning_pauses SET ended_at = now(), ended_by = $3 WHERE tenant_id = $1 AND customer_id = $2 AND ended_at IS NULL RETURNING id`, [ctx.tenantId, customerId, ctx.actor.id]);
+      const ended = rows.length;
       if (ended) await this.audit.record(tx, { action: 'dunning.resumed', subjectType: 'Customer', subjectId: customerId, data: {} });
       return ended > 0;
     });

@@ -40,8 +40,10 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
       [t, customerIds, yearAgo, asOf],
     );
   const disputes = await q<{ id: string; customer_id: string; invoice_id: string; line_ids: string[]; amount_minor: string; open: boolean; recent: boolean }>(
-      `SELECT id, customer_id, invoice_id, line_ids, amount_minor, status <> 'RESOLVED' AS open, opened_at >= $3::date AS recent
-       FROM disputes WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND (status <> 'RESOLVED' OR opened_at >= $3::date)`,
+      // Suggested disputes wait for a person and pause nothing; dismissed ones never counted.
+      `SELECT id, customer_id, invoice_id, line_ids, amount_minor, status IN ('OPEN','AWAITING_CUSTOMER','UNDER_REVIEW') AS open, opened_at >= $3::date AS recent
+       FROM disputes WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status NOT IN ('SUGGESTED','DISMISSED')
+         AND (status <> 'RESOLVED' OR opened_at >= $3::date)`,
       [t, customerIds, yearAgo],
     );
   const promises = await q<{ customer_id: string; invoice_ids: string[]; until: string; status: string }>(

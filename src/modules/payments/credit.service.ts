@@ -4,7 +4,7 @@ import { badInput, notFound } from '../../platform/errors';
 import { emitEvent } from '../../platform/events/event-bus';
 import { formatMinor, isCurrency, parseDecimal } from '../../platform/money/money';
 import type { ActionService } from '../actions/action.service';
-import type { ApprovalRequest } from '../approvals/approval-request.entity';
+import { ApprovalKind, type ApprovalRequest } from '../approvals/approval-request.entity';
 import type { ApprovalService } from '../approvals/approval.service';
 import type { AuditService } from '../audit/audit.service';
 import { InvoiceChangeKind, INVOICES_CHANGED, type InvoiceService, type InvoicesChangedPayload } from '../invoices/invoice.service';
@@ -17,7 +17,9 @@ import { AllocationRule } from './allocation.entity';
 import { ArDocument, ArDocumentKind } from './ar-document.entity';
 import { PaymentErrors } from './payment.errors';
 
-export const WRITE_OFF = 'WRITE_OFF';
+export const WRITE_OFF = ApprovalKind.WRITE_OFF;
+/** Marks CREDIT_MEMO requests filed by requestCreditMemo (disputes file their own). */
+const CREDIT_MEMO_REQUEST = 'credit-memo';
 
 interface InvoiceRow {
   id: string;
@@ -51,15 +53,25 @@ export class CreditService {
     private readonly audit: AuditService,
   ) {
     approvals.registerHandler(WRITE_OFF, { onApproved: (tx, req) => this.executeWriteOff(tx, req) });
+    approvals.registerHandler(ApprovalKind.CREDIT_MEMO, {
+      appliesTo: (req) => req.payload.source === CREDIT_MEMO_REQUEST,
+      onApproved: async (tx, req) => {
+        const p = req.payload as { customerId: string; number: string; currency: string; reason: string };
+        await this.createCreditMemo(tx, { customerId: p.customerId, number: p.number, amount: formatMinor(req.amountMinor ?? 0n, p.currency), currency: p.currency, reason: p.reason }, { approvalId: req.id });
+      },
+    });
   }
 
-  async createCreditMemo(ctx: RequestContext, input: { customerId: string; number: string; amount: string; currency?: string | null; reason: string }): Promise<ArDocument> {
-    const customer = await this.customer(ctx, input.customerId);
-    const currency = (input.currency ?? customer.currency).toUpperCase();
-    if (!isCurrency(currency)) throw badInput('currency', `"${input.currency}" is not an ISO 4217 currency`, PaymentErrors.UNKNOWN_CURRENCY);
-    const amount = this.positive('amount', input.amount, currency);
-    if (!input.number.trim()) throw badInput('number', 'is required', PaymentErrors.REQUIRED);
-    if (!input.reason.trim()) throw badInput('reason', 'say why the credit is given', PaymentErrors.REASON_REQUIRED);
+  /**
+   * A credit memo over the tenant's CREDIT_MEMO approval threshold needs `requestCreditMemo`;
+   * `approval` is set when an approved request creates it.
+   */
+  async createCreditMemo(ctx: RequestContext, input: { customerId: string; number: string; amount: string; currency?: string | null; reason: string }, approval?: { approvalId: string }): Promise<ArDocument> {
+    const { customer, currency, amount } = await this.checkCreditMemo(ctx, input);
+    if (!approval) {
+      const plan = await this.approvals.plan(ctx, ApprovalKind.CREDIT_MEMO, { amountMinor: amount, currency, customerTier: customer.tier });
+      if (plan.outcome !== 'NOT_REQUIRED') throw badInput('amount', `a credit memo of this amount needs approval (${plan.why}): ask with requestCreditMemo`, PaymentErrors.APPROVAL_REQUIRED);
+    }
     const today = await this.tenants.today(ctx);
     return inTransaction(ctx, async (tx) => {
       const doc = await this.saveDocument(tx, { kind: ArDocumentKind.CREDIT_MEMO, number: input.number.trim(), customerId: customer.id, invoiceId: null, currency, amountMinor: amount, openMinor: amount, account: LedgerAccount.SALES_RETURNS, reason: input.reason.trim() });
@@ -77,8 +89,35 @@ export class CreditService {
           ],
         },
       ]);
-      await this.audit.record(tx, { action: 'credit_memo.created', subjectType: 'Customer', subjectId: customer.id, data: { memoId: doc.id, number: doc.number, amountMinor: amount.toString(), currency } });
+      await this.audit.record(tx, { action: 'credit_memo.created', subjectType: 'Customer', subjectId: customer.id, reason: input.reason.trim(), data: { memoId: doc.id, number: doc.number, amountMinor: amount.toString(), currency, approvalId: approval?.approvalId ?? null } });
       return doc;
+    });
+  }
+
+  private async checkCreditMemo(ctx: RequestContext, input: { customerId: string; number: string; amount: string; currency?: string | null; reason: string }) {
+    const customer = await this.customer(ctx, input.customerId);
+    const currency = (input.currency ?? customer.currency).toUpperCase();
+    if (!isCurrency(currency)) throw badInput('currency', `"${input.currency}" is not an ISO 4217 currency`, PaymentErrors.UNKNOWN_CURRENCY);
+    const amount = this.positive('amount', input.amount, currency);
+    if (!input.number.trim()) throw badInput('number', 'is required', PaymentErrors.REQUIRED);
+    if (!input.reason.trim()) throw badInput('reason', 'say why the credit is given', PaymentErrors.REASON_REQUIRED);
+    return { customer, currency, amount };
+  }
+
+  /** Files a CREDIT_MEMO approval request; the memo is created when it is approved (at once on the fast path or under the threshold). */
+  async requestCreditMemo(ctx: RequestContext, input: { customerId: string; number: string; amount: string; currency?: string | null; reason: string }): Promise<ApprovalRequest> {
+    const { customer, currency, amount } = await this.checkCreditMemo(ctx, input);
+    const [dup] = await ctx.em.query(`SELECT 1 FROM ar_documents WHERE tenant_id = $1 AND kind = 'CREDIT_MEMO' AND number = $2`, [ctx.tenantId, input.number.trim()]);
+    if (dup) throw badInput('number', `a credit memo numbered ${input.number.trim()} exists`, PaymentErrors.DUPLICATE_NUMBER);
+    return this.approvals.request(ctx, {
+      kind: ApprovalKind.CREDIT_MEMO,
+      subjectType: 'Customer',
+      subjectId: customer.id,
+      amountMinor: amount,
+      currency,
+      customerTier: customer.tier,
+      payload: { source: CREDIT_MEMO_REQUEST, customerId: customer.id, number: input.number.trim(), currency, reason: input.reason.trim() },
+      reason: input.reason,
     });
   }
 
@@ -234,7 +273,7 @@ export class CreditService {
   }
 
   /** Asks for a write-off; a MANAGER or above other than the requester decides it. */
-  async requestWriteOff(ctx: RequestContext, input: { invoiceId: string; amount?: string | null; reason: string }): Promise<ApprovalRequest> {
+  async requestWriteOff(ctx: RequestContext, input: { invoiceId: string; amount?: string | null; reason: string; disputeId?: string | null }): Promise<ApprovalRequest> {
     const [inv]: InvoiceRow[] = isUuid(input.invoiceId) ? await ctx.em.query(`SELECT id, customer_id, currency, open_balance_minor, status FROM invoices WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, input.invoiceId]) : [];
     if (!inv) throw notFound('Invoice', input.invoiceId, 'invoiceId');
     if (inv.status !== 'OPEN') throw badInput('invoiceId', `the invoice is ${inv.status}`, PaymentErrors.INVOICE_NOT_OPEN);
@@ -242,7 +281,17 @@ export class CreditService {
     const amount = input.amount ? this.positive('amount', input.amount, inv.currency) : open;
     if (amount > open) throw badInput('amount', `exceeds the open balance of ${formatMinor(open, inv.currency)}`, PaymentErrors.EXCEEDS_BALANCE);
     if (!input.reason.trim()) throw badInput('reason', 'say why the balance should be written off', PaymentErrors.REASON_REQUIRED);
-    return this.approvals.request(ctx, { kind: WRITE_OFF, subjectType: 'Invoice', subjectId: inv.id, amountMinor: amount, currency: inv.currency, payload: { invoiceId: inv.id, customerId: inv.customer_id }, reason: input.reason });
+    const [cust] = await ctx.em.query(`SELECT tier FROM customers WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, inv.customer_id]);
+    return this.approvals.request(ctx, {
+      kind: WRITE_OFF,
+      subjectType: 'Invoice',
+      subjectId: inv.id,
+      amountMinor: amount,
+      currency: inv.currency,
+      customerTier: cust?.tier ?? null,
+      payload: { invoiceId: inv.id, customerId: inv.customer_id, ...(input.disputeId ? { disputeId: input.disputeId } : {}) },
+      reason: input.reason,
+    });
   }
 
   async decideWriteOff(ctx: RequestContext, id: string, approve: boolean, note: string | null): Promise<ApprovalRequest> {
@@ -326,8 +375,8 @@ export class CreditService {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  private async customer(ctx: RequestContext, id: string): Promise<{ id: string; currency: string; entity_id: string }> {
-    const [c] = isUuid(id) ? await ctx.em.query(`SELECT id, currency, entity_id FROM customers WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, id]) : [];
+  private async customer(ctx: RequestContext, id: string): Promise<{ id: string; currency: string; entity_id: string; tier: string | null }> {
+    const [c] = isUuid(id) ? await ctx.em.query(`SELECT id, currency, entity_id, tier FROM customers WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, id]) : [];
     if (!c) throw notFound('Customer', id, 'customerId');
     return c;
   }

@@ -24,4 +24,6 @@ export const PaymentErrors = {
   NOT_ON_HOLD: 'NOT_ON_HOLD',
   DUPLICATE_NUMBER: 'DUPLICATE_NUMBER',
   REASON_REQUIRED: 'REASON_REQUIRED',
+  /** Over the tenant's approval threshold: file a request instead. */
+  APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
 } as const;

@@ -17,6 +17,16 @@ const url = (protocols: string[]) =>
     { message: `expected a URL with scheme ${protocols.join(' or ')}` },
   );
 
+/** A 32-byte key from 64 hex characters or base64; null when it is neither. */
+export function secretKeyBytes(v: string): Buffer | null {
+  if (/^[0-9a-f]{64}$/i.test(v)) return Buffer.from(v, 'hex');
+  const b = Buffer.from(v, 'base64');
+  return b.length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v) ? b : null;
+}
+
+/** Development and embedded mode only: a fixed, public key. Production must set its own. */
+export const DEV_INTEGRATIONS_SECRET_KEY = 'cmVjb3VwLWRldi1pbnRlZ3JhdGlvbnMta2V5LTAwMDA=';
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
@@ -47,9 +57,18 @@ const schema = z.object({
   EVALUATION_HOUR: z.coerce.number({ message: 'expected an hour 0-23' }).int().min(0).max(23).default(6),
   /** Base of the payment and portal links in messages. */
   PORTAL_BASE_URL: url(['http', 'https']).default('https://portal.recoup.local'),
+  /** 32-byte key (base64 or hex) encrypting connector credentials and webhook secrets (AES-256-GCM). Required in production. */
+  INTEGRATIONS_SECRET_KEY: z
+    .string()
+    .refine((v) => secretKeyBytes(v) !== null, { message: 'expected 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)' })
+    .optional(),
+  /** First retry delay of a failed webhook delivery; doubles per attempt (8 attempts). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
 });
 
 export type Config = z.infer<typeof schema> & {
+  /** INTEGRATIONS_SECRET_KEY, or the development key outside production. */
+  integrationsKey: Buffer;
   /** Absolute path of DATA_DIR. */
   dataDir: string;
   /** True when no DATABASE_URL is set: the app runs its own PostgreSQL. */
@@ -77,7 +96,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const c = parsed.data;
-  return { ...c, dataDir: path.resolve(c.DATA_DIR), embedded: !c.DATABASE_URL };
+  if (!c.INTEGRATIONS_SECRET_KEY && c.NODE_ENV === 'production') {
+    throw new ConfigError(['INTEGRATIONS_SECRET_KEY: required when NODE_ENV=production (it encrypts connector credentials and webhook secrets); generate one with `openssl rand -base64 32`']);
+  }
+  const integrationsKey = secretKeyBytes(c.INTEGRATIONS_SECRET_KEY ?? DEV_INTEGRATIONS_SECRET_KEY)!;
+  return { ...c, dataDir: path.resolve(c.DATA_DIR), embedded: !c.DATABASE_URL, integrationsKey };
 }
 
 /** For entry points: a bad configuration prints what is wrong and exits 1. */

@@ -6,4 +6,8 @@ export enum QueueName {
   DUNNING = 'dunning',
   /** Payment application on intake and the retry schedule for unapplied cash. */
   PAYMENTS = 'payments',
+  /** Connector syncs (pull by cursor) and the write-back outbox. */
+  INTEGRATIONS = 'integrations',
+  /** Outbound webhook deliveries and their retries. */
+  WEBHOOKS = 'webhooks',
 }

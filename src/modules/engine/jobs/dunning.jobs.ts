@@ -81,6 +81,7 @@ export function registerDunningJobs(registry: JobRegistry, deps: Deps): void {
     async handle(data) {
       const ctx = ctxFor(data.tenantId, DunningJobs.EVALUATE_TENANT);
       const [existing] = await deps.dataSource.query(`SELECT id FROM evaluation_runs WHERE tenant_id = $1 AND as_of = $2 AND trigger = 'DAILY' ORDER BY started_at LIMIT 1`, [data.tenantId, data.asOf]);
+      await deps.evaluation.prepare(ctx, data.asOf);
       const batches = await deps.evaluation.customerBatches(ctx);
       const runId = existing?.id ?? (await deps.evaluation.startRun(ctx, data.asOf, 'DAILY', batches.length));
       for (const [batchNo, customerIds] of batches.entries()) {
