@@ -106,8 +106,17 @@ const toOpen = (r: InvoiceRow): OpenInvoice => ({
   reconciliationHold: r.reconciliation_hold,
 });
 
+const CONCURRENT_CHANGE = 'RECOUP_CONCURRENT_INVOICE_CHANGE';
+/** An invoice's balance changed between matching and writing: the chunk is retried on fresh balances. */
+class ConcurrentInvoiceChange extends Error {
+  readonly code = CONCURRENT_CHANGE;
+  constructor() {
+    super('an invoice balance changed while its payments were being matched');
+  }
+}
+
 const isUuid = (s: string) => /^[0-9a-f-]{36}$/i.test(s);
-const RETRYABLE = new Set(['40P01', '40001']);
+const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
 
 /**
  * Applies payments to invoices. One transaction per chunk of payments: lock the payments
@@ -230,7 +239,7 @@ export class PaymentApplicationService {
     const customerIds = new Set<string>(payer.values());
     for (const rows of refInvoicesByPayment.values()) rows.forEach((r) => customerIds.add(r.customer_id));
 
-    const invoices = await this.lockPayersBook(tx, [...customerIds]);
+    const invoices = await this.readPayersBook(tx, [...customerIds]);
     const balance = new Map(invoices.map((i) => [i.id, i]));
     const byCustomer = new Map<string, OpenInvoice[]>();
     for (const i of invoices) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
@@ -296,17 +305,15 @@ export class PaymentApplicationService {
   }
 
   /**
-   * Locks the pending reminders of these customers, then their open invoices, in id order: the
-   * dispatcher locks an action and then its invoice, so both sides take locks in one order.
+   * Reads the payers' open invoices without locking them: matching works on this snapshot, and
+   * `persist` writes each balance only if it is still the one read here (optimistic concurrency),
+   * so two chunks paying the same customer's different invoices never wait for each other, and a
+   * chunk that lost a race on the same invoice is retried on fresh balances.
    */
-  private async lockPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
+  private async readPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
     if (!customerIds.length) return [];
-    await tx.em.query(
-      `SELECT id FROM actions WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND invoice_id IS NOT NULL AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
-      [tx.tenantId, customerIds],
-    );
     const rows: InvoiceRow[] = await tx.em.query(
-      `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0 ORDER BY id FOR UPDATE`,
+      `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`,
       [tx.tenantId, customerIds],
     );
     return rows.map(toOpen);
@@ -359,31 +366,16 @@ export class PaymentApplicationService {
         },
       });
     }
-    // Balances never go below zero: the guard makes a concurrent change fail loudly instead.
-    const closed: string[] = [];
-    if (perInvoice.size) {
-      const rows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, closedOn: v.closedOn }));
-      const src = unnestSource<(typeof rows)[number]>(
-        [
-          { name: 'id', type: 'uuid', value: (r) => r.id },
-          { name: 'amount', type: 'bigint', value: (r) => r.amount },
-          { name: 'closed_on', type: 'date', value: (r) => r.closedOn },
-        ],
-        rows,
-        2,
-      );
-      const updated: { id: string; status: string }[] = await tx.em.query(
-        `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
-           status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
-           closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
-           updated_at = now()
-         FROM ${src.sql} WHERE i.tenant_id = $1 AND i.id = v.id AND i.status = 'OPEN' AND i.open_balance_minor >= v.amount
-         RETURNING i.id, i.status`,
-        [t, ...src.params],
-      ).then((r: unknown) => (Array.isArray((r as unknown[])[0]) ? (r as [{ id: string; status: string }[]])[0] : (r as { id: string; status: string }[])));
-      if (updated.length !== rows.length) throw new Error('an invoice changed under the application lock');
-      updated.filter((u) => u.status === 'PAID').forEach((u) => closed.push(u.id));
+    // The pending reminders of the invoices about to change are locked first (the dispatcher's
+    // order: action, then invoice; a send in progress finishes before this goes on).
+    const invRows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, expected: invoices.get(id)!.openMinor, closedOn: v.closedOn }));
+    if (invRows.length) {
+      await tx.em.query(`SELECT id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`, [
+        t,
+        invRows.map((r) => r.id),
+      ]);
     }
+    const closed = invRows.filter((r) => r.expected === r.amount).map((r) => r.id);
     if (allocs.length) {
       const names = allocColumns.map((c) => c.name).join(', ');
       const src = unnestSource(allocColumns, allocs, 3);
@@ -430,6 +422,7 @@ export class PaymentApplicationService {
     await this.ledger.post(tx, postings);
     await this.audit.record(tx, ...audits);
     if (closed.length) await this.actions.cancelForInvoices(tx, closed, 'invoice paid');
+    await this.writeBalances(tx, invRows);
     await this.openShortPayDisputes(tx, outcomes, invoices);
     const changedInvoices = [...perInvoice.keys()];
     for (const part of chunks(changedInvoices, 180)) {
@@ -437,6 +430,37 @@ export class PaymentApplicationService {
     }
     for (const part of chunks(outcomes.map((o) => o.payment.id), 180)) await emitEvent(tx.em, { type: PAYMENTS_APPLIED, tenantId: t, payload: { ids: part } });
     return [...new Set(changedInvoices.map((id) => invoices.get(id)!.customerId))];
+  }
+
+  /**
+   * Writes the invoice balances, last in the transaction: the aging rollup rows their triggers
+   * update are shared by every invoice of a group and due date, so they are held from here to
+   * commit only. Each balance is written only if it is still the one matching saw: a concurrent
+   * change makes the chunk retry on fresh balances instead of paying an invoice twice or below zero.
+   */
+  private async writeBalances(tx: RequestContext, rows: { id: string; amount: bigint; expected: bigint; closedOn: string }[]): Promise<void> {
+    if (!rows.length) return;
+    const src = unnestSource<(typeof rows)[number]>(
+      [
+        { name: 'id', type: 'uuid', value: (r) => r.id },
+        { name: 'amount', type: 'bigint', value: (r) => r.amount },
+        { name: 'expected', type: 'bigint', value: (r) => r.expected },
+        { name: 'closed_on', type: 'date', value: (r) => r.closedOn },
+      ],
+      [...rows].sort((x, y) => (x.id < y.id ? -1 : 1)),
+      2,
+    );
+    const updated: unknown = await tx.em.query(
+      `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
+         status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
+         closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
+         updated_at = now()
+       FROM ${src.sql} WHERE i.tenant_id = $1 AND i.id = v.id AND i.status = 'OPEN' AND i.open_balance_minor = v.expected AND v.expected >= v.amount
+       RETURNING i.id`,
+      [tx.tenantId, ...src.params],
+    );
+    const n = Array.isArray((updated as unknown[])[0]) ? (updated as [unknown[]])[0].length : (updated as unknown[]).length;
+    if (n !== rows.length) throw new ConcurrentInvoiceChange();
   }
 
   private async replaceSuggestions(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
