@@ -12,7 +12,7 @@ import { JournalKind, LedgerAccount } from '../ledger/journal.entity';
 import type { LedgerService, Posting } from '../ledger/ledger.service';
 import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
 import { AllocationRule } from './allocation.entity';
-import { ApplicationRulesService } from './application-rules.service';
+import { ApplicationRulesService, type ApplicationRules } from './application-rules.service';
 import { PaymentStatus, ReversalReason } from './payment.entity';
 import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
@@ -71,6 +71,8 @@ interface Outcome {
   attempt: boolean;
   note?: string;
   auditAction: string;
+  /** The payer was identified by a remittance account already on file. */
+  accountKnown?: boolean;
 }
 
 interface AllocRow {
@@ -142,8 +144,9 @@ export class PaymentApplicationService {
   /** Applies the given payments that are PENDING (and, with `retry`, UNAPPLIED ones due again). */
   async apply(ctx: RequestContext, paymentIds: string[], opts: { retry?: boolean } = {}): Promise<{ processed: number; applied: number; unapplied: number }> {
     const total = { processed: 0, applied: 0, unapplied: 0 };
+    const rules = await this.rules.all(ctx);
     for (const part of chunks(paymentIds, APPLY_CHUNK)) {
-      const r = await this.withRetry(ctx, (tx) => this.applyChunk(tx, part, !!opts.retry));
+      const r = await this.withRetry(ctx, (tx) => this.applyChunk(tx, part, !!opts.retry, rules));
       total.processed += r.processed;
       total.applied += r.applied;
       total.unapplied += r.unapplied;
@@ -173,7 +176,7 @@ export class PaymentApplicationService {
     }
   }
 
-  private async applyChunk(tx: RequestContext, ids: string[], retry: boolean): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
+  private async applyChunk(tx: RequestContext, ids: string[], retry: boolean, allRules: Map<string, ApplicationRules>): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
     const t = tx.tenantId;
     const payments: PaymentRow[] = await tx.em.query(
       `SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = ANY($2::uuid[])
@@ -188,6 +191,8 @@ export class PaymentApplicationService {
     for (const p of payments) if (p.customer_id) payer.set(p.id, p.customer_id);
     const unknown = payments.filter((p) => !p.customer_id);
     const history = new Map<string, Set<string>>();
+    /** Payments whose payer was found by a remittance account already on file (nothing to learn). */
+    const accountKnown = new Set<string>();
     if (unknown.length) {
       const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
       const names = [...new Set(unknown.map((p) => p.payer_name?.trim().toLowerCase()).filter((n): n is string => !!n))];
@@ -214,6 +219,7 @@ export class PaymentApplicationService {
         const named = p.payer_name ? byName.get(p.payer_name.trim().toLowerCase()) : undefined;
         const id = byAcc ?? (named?.length === 1 ? named[0] : undefined);
         if (id) payer.set(p.id, id);
+        if (byAcc) accountKnown.add(p.id);
       }
     }
     // Still unknown: their references may name invoices anywhere in the tenant.
@@ -249,7 +255,6 @@ export class PaymentApplicationService {
       const rows: InvoiceRow[] = await tx.em.query(`SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
       for (const i of rows.map(toOpen)) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
     }
-    const allRules = await this.rules.all(tx);
 
     const outcomes: Outcome[] = [];
     for (const p of payments) {
@@ -292,6 +297,7 @@ export class PaymentApplicationService {
         attempt: true,
         note: skipped ?? undefined,
         auditAction: placed > 0n ? 'payment.applied' : 'payment.unapplied',
+        accountKnown: accountKnown.has(p.id),
       });
     }
     const invoiceInfo = new Map(invoices.map((i) => [i.id, i]));
@@ -369,11 +375,13 @@ export class PaymentApplicationService {
     // The pending reminders of the invoices about to change are locked first (the dispatcher's
     // order: action, then invoice; a send in progress finishes before this goes on).
     const invRows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, expected: invoices.get(id)!.openMinor, closedOn: v.closedOn }));
+    const pendingReminders = new Set<string>();
     if (invRows.length) {
-      await tx.em.query(`SELECT id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`, [
-        t,
-        invRows.map((r) => r.id),
-      ]);
+      const locked: { invoice_id: string }[] = await tx.em.query(
+        `SELECT invoice_id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
+        [t, invRows.map((r) => r.id)],
+      );
+      locked.forEach((a) => pendingReminders.add(a.invoice_id));
     }
     const closed = invRows.filter((r) => r.expected === r.amount).map((r) => r.id);
     if (allocs.length) {
@@ -410,7 +418,7 @@ export class PaymentApplicationService {
       [t, ...psrc.params],
     );
     // Remember which remittance account pays for which customer (payer identification next time).
-    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account);
+    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account && !o.accountKnown);
     if (learned.length) {
       await tx.em.query(`INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
         t,
@@ -421,7 +429,8 @@ export class PaymentApplicationService {
     await this.replaceSuggestions(tx, outcomes);
     await this.ledger.post(tx, postings);
     await this.audit.record(tx, ...audits);
-    if (closed.length) await this.actions.cancelForInvoices(tx, closed, 'invoice paid');
+    const silenced = closed.filter((id) => pendingReminders.has(id));
+    if (silenced.length) await this.actions.cancelForInvoices(tx, silenced, 'invoice paid');
     await this.writeBalances(tx, invRows);
     await this.openShortPayDisputes(tx, outcomes, invoices);
     const changedInvoices = [...perInvoice.keys()];
@@ -464,8 +473,9 @@ export class PaymentApplicationService {
   }
 
   private async replaceSuggestions(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
-    const ids = outcomes.map((o) => o.payment.id);
-    await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
+    // A payment never tried before has no suggestions to replace.
+    const ids = outcomes.filter((o) => o.payment.status !== PaymentStatus.PENDING || o.payment.attempts > 0).map((o) => o.payment.id);
+    if (ids.length) await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
     const rows = outcomes.flatMap((o) => (o.suggestions ?? []).map((s, i) => ({ ...s, paymentId: o.payment.id, rank: i + 1 })));
     if (!rows.length) return;
     await tx.em.query(
