@@ -437,7 +437,7 @@ async function naiveLoop(env: BenchEnv, live: LiveVersion, asOf: IsoDate, size: 
     const ev = evaluateCustomer({ ...snap, currentTier, existingKeys: snap.keys, lastStepOffset: snap.lastStepOffset }, policy, asOf);
     // This invoice's decisions (tier entries belong to the customer and exist already).
     for (const d of ev.decisions.filter((x): x is Extract<Decision, { kind: 'STEP' }> => x.kind === 'STEP' && x.invoiceId === id)) {
-      const packet = d.mode === 'APPROVAL' ? await packetBuilder(env.ctx, snap, d, asOf) : {};
+      const packet = d.mode === 'APPROVAL' ? (await packetBuilder(env.ctx, [{ customer: snap, decision: d }], asOf))[0] : {};
       await em.getRepository(Action).save({
         tenantId: t,
         idempotencyKey: d.idempotencyKey,

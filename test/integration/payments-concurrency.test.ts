@@ -65,6 +65,42 @@ describe('payments: concurrency, jobs and the ledger constraint', () => {
     expect((await q<{ open_balance_minor: string }>(`SELECT open_balance_minor FROM invoices WHERE number = 'J-4002'`))[0].open_balance_minor).toBe('0');
   });
 
+  it('two payments racing for one invoice: the invoice is paid once, the loser retries on fresh balances and its cash stays unapplied', async () => {
+    dataOf(await t.gql(UpsertInvoicesDocument, { input: [{ externalId: 'J-4100', number: 'J-4100', customerExternalId: 'K-3', issueDate: '2026-03-01', currency: 'USD', total: '500.00', terms: { kind: 'NET', days: 30 } }] }));
+    const ids = await t.app.dataSource.transaction(async (em) => {
+      const tx = ctx.withManager(em);
+      const out = await t.app.modules.services.payments.record(tx, [pay({ externalId: 'DUP-1', amount: '500.00', remittanceText: 'J-4100' }), pay({ externalId: 'DUP-2', amount: '500.00', remittanceText: 'J-4100' })] as never, { applyNow: false });
+      return out.map((o) => o.paymentId!);
+    });
+    // Matching reads balances without locks; the first application commits while the second is
+    // between reading and writing (it is held on the invoice row by a third session that pays
+    // nothing), so the second must detect the change and retry instead of paying twice.
+    const holder = new Client({ connectionString: t.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT id FROM invoices WHERE number = 'J-4100' FOR NO KEY UPDATE`);
+      const first = t.app.modules.services.paymentApplication.apply(ctx, [ids[0]]);
+      const second = t.app.modules.services.paymentApplication.apply(ctx, [ids[1]]);
+      await new Promise((r) => setTimeout(r, 300));
+      await holder.query('COMMIT');
+      const [a, b] = await Promise.all([first, second]);
+      expect(a.applied + b.applied).toBe(1);
+      expect(a.unapplied + b.unapplied).toBe(1);
+    } finally {
+      await holder.end();
+    }
+    const [inv] = await q<{ open_balance_minor: string; status: string; paid: string }>(
+      `SELECT open_balance_minor, status, (SELECT sum(amount_minor) FROM payment_allocations a WHERE a.invoice_id = i.id)::text AS paid FROM invoices i WHERE number = 'J-4100'`,
+    );
+    expect(inv).toEqual({ open_balance_minor: '0', status: 'PAID', paid: '50000' });
+    const pays = await q<{ status: string; applied_minor: string; unapplied_minor: string }>(`SELECT status, applied_minor, unapplied_minor FROM payments WHERE id = ANY($1::uuid[]) ORDER BY status`, [ids]);
+    expect(pays).toEqual([
+      { status: 'APPLIED', applied_minor: '50000', unapplied_minor: '0' },
+      { status: 'UNAPPLIED', applied_minor: '0', unapplied_minor: '50000' },
+    ]);
+  });
+
   async function plannedActionFor(number: string, customer: string, total: string): Promise<{ invoiceId: string; actionId: string }> {
     const inv = dataOf(await t.gql(UpsertInvoicesDocument, { input: [{ externalId: number, number, customerExternalId: customer, issueDate: '2026-03-01', currency: 'USD', total, terms: { kind: 'NET', days: 30 } }] })).upsertInvoices.results[0].invoice!;
     dataOf(await t.gql(RunEvaluationDocument, { asOf: '2026-04-03' }));

@@ -218,6 +218,13 @@ describe('dunning rules through the API', () => {
     const [mail] = await t.app.dataSource.query(`SELECT subject FROM outbound_messages WHERE action_id = $1 AND channel = 'EMAIL'`, [waiting[0].id]);
     expect(mail.subject).toBe('A personal note about your invoice');
     expect((await t.app.dataSource.query(`SELECT count(*)::int AS n FROM outbound_messages WHERE action_id = $1`, [waiting[1].id]))[0].n).toBe(0);
+    // The next step's packet shows the outreach so far: the approved reminder, sent; not the rejected one.
+    await day('2026-06-10');
+    const next = (await actionsOf('EXCL')).filter((a) => a.status === 'AWAITING_APPROVAL');
+    expect(next.length).toBeGreaterThan(0);
+    const prior = (next[0].packet as { priorOutreach: { step: string; status: string }[] }).priorOutreach;
+    expect(prior.filter((p) => p.status === 'SENT').map((p) => p.step)).toEqual([waiting[0].stepKey]);
+    expect(prior.some((p) => p.status === 'REJECTED')).toBe(false);
   });
 
   it('a paused customer gets nothing until resumed, then only the step now due', async () => {

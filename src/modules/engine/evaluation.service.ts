@@ -89,7 +89,7 @@ const actionRecord = (r: ActionRow) => ({
 });
 
 /** Builds the approval packet for decisions that wait for a person (set by the composition root). */
-export type PacketBuilder = (ctx: RequestContext, customer: LoadedCustomer, decision: Decision, asOf: IsoDate) => Promise<Record<string, unknown>>;
+export type PacketBuilder = (ctx: RequestContext, items: { customer: LoadedCustomer; decision: Decision }[], asOf: IsoDate) => Promise<Record<string, unknown>[]>;
 
 /**
  * Runs the pure engine over the book and persists its decisions as actions: set-based loads
@@ -97,7 +97,7 @@ export type PacketBuilder = (ctx: RequestContext, customer: LoadedCustomer, deci
  * key, so reruns, retries and crashes never create a second action.
  */
 export class EvaluationService {
-  packetBuilder: PacketBuilder = async () => ({});
+  packetBuilder: PacketBuilder = async (_ctx, items) => items.map(() => ({}));
   /**
    * Other modules' daily decisions for the same customers (e.g. dispute nudges), run in each
    * batch's transaction; each returns the actions it created.
@@ -183,7 +183,7 @@ export class EvaluationService {
       const snapshots = await loadSnapshots(tx, b.customerIds, b.asOf, versionIds);
       const outcome: BatchOutcome = { customers: snapshots.length, invoices: 0, actionsCreated: 0, outcomes: {} };
       const count = (k: string) => (outcome.outcomes[k] = (outcome.outcomes[k] ?? 0) + 1);
-      const rows: ActionRow[] = [];
+      const decided: { snap: LoadedCustomer; d: Decision; versionId: string; policyReason: string }[] = [];
       const tiers: { customerId: string; versionId: string; tier: number }[] = [];
       for (const snap of snapshots) {
         outcome.invoices += snap.invoices.length;
@@ -198,10 +198,14 @@ export class EvaluationService {
         if (ev.tier !== currentTier) tiers.push({ customerId: snap.id, versionId: pick.live.versionId, tier: ev.tier });
         for (const d of ev.decisions) {
           count(d.kind === 'STEP' ? `step:${d.step.key}` : `tier:${d.tier}:${d.action.type}`);
-          const packet = d.mode === 'APPROVAL' ? await this.packetBuilder(tx, snap, d, b.asOf) : null;
-          rows.push(toActionRow(d, snap.id, pick.live.versionId, b.runId, b.asOf, packet, pick.reason));
+          decided.push({ snap, d, versionId: pick.live.versionId, policyReason: pick.reason });
         }
       }
+      // Approval packets for the whole batch at once (their prior outreach is one query).
+      const waiting = decided.filter((x) => x.d.mode === 'APPROVAL');
+      const packets = new Map(waiting.map((x, i) => [x, i]));
+      const built = await this.packetBuilder(tx, waiting.map((x) => ({ customer: x.snap, decision: x.d })), b.asOf);
+      const rows: ActionRow[] = decided.map((x) => toActionRow(x.d, x.snap.id, x.versionId, b.runId, b.asOf, packets.has(x) ? built[packets.get(x)!] : null, x.policyReason));
       outcome.actionsCreated = await this.insertActions(tx, rows);
       for (const hook of this.batchHooks) outcome.actionsCreated += await hook(tx, { customerIds: b.customerIds, asOf: b.asOf, runId: b.runId });
       await this.saveTiers(tx, tiers, b.asOf);

@@ -12,7 +12,7 @@ import { JournalKind, LedgerAccount } from '../ledger/journal.entity';
 import type { LedgerService, Posting } from '../ledger/ledger.service';
 import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
 import { AllocationRule } from './allocation.entity';
-import { ApplicationRulesService } from './application-rules.service';
+import { ApplicationRulesService, type ApplicationRules } from './application-rules.service';
 import { PaymentStatus, ReversalReason } from './payment.entity';
 import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
@@ -71,6 +71,8 @@ interface Outcome {
   attempt: boolean;
   note?: string;
   auditAction: string;
+  /** The payer was identified by a remittance account already on file. */
+  accountKnown?: boolean;
 }
 
 interface AllocRow {
@@ -106,8 +108,17 @@ const toOpen = (r: InvoiceRow): OpenInvoice => ({
   reconciliationHold: r.reconciliation_hold,
 });
 
+const CONCURRENT_CHANGE = 'RECOUP_CONCURRENT_INVOICE_CHANGE';
+/** An invoice's balance changed between matching and writing: the chunk is retried on fresh balances. */
+class ConcurrentInvoiceChange extends Error {
+  readonly code = CONCURRENT_CHANGE;
+  constructor() {
+    super('an invoice balance changed while its payments were being matched');
+  }
+}
+
 const isUuid = (s: string) => /^[0-9a-f-]{36}$/i.test(s);
-const RETRYABLE = new Set(['40P01', '40001']);
+const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
 
 /**
  * Applies payments to invoices. One transaction per chunk of payments: lock the payments
@@ -133,8 +144,9 @@ export class PaymentApplicationService {
   /** Applies the given payments that are PENDING (and, with `retry`, UNAPPLIED ones due again). */
   async apply(ctx: RequestContext, paymentIds: string[], opts: { retry?: boolean } = {}): Promise<{ processed: number; applied: number; unapplied: number }> {
     const total = { processed: 0, applied: 0, unapplied: 0 };
+    const rules = await this.rules.all(ctx);
     for (const part of chunks(paymentIds, APPLY_CHUNK)) {
-      const r = await this.withRetry(ctx, (tx) => this.applyChunk(tx, part, !!opts.retry));
+      const r = await this.withRetry(ctx, (tx) => this.applyChunk(tx, part, !!opts.retry, rules));
       total.processed += r.processed;
       total.applied += r.applied;
       total.unapplied += r.unapplied;
@@ -164,7 +176,7 @@ export class PaymentApplicationService {
     }
   }
 
-  private async applyChunk(tx: RequestContext, ids: string[], retry: boolean): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
+  private async applyChunk(tx: RequestContext, ids: string[], retry: boolean, allRules: Map<string, ApplicationRules>): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
     const t = tx.tenantId;
     const payments: PaymentRow[] = await tx.em.query(
       `SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = ANY($2::uuid[])
@@ -179,6 +191,8 @@ export class PaymentApplicationService {
     for (const p of payments) if (p.customer_id) payer.set(p.id, p.customer_id);
     const unknown = payments.filter((p) => !p.customer_id);
     const history = new Map<string, Set<string>>();
+    /** Payments whose payer was found by a remittance account already on file (nothing to learn). */
+    const accountKnown = new Set<string>();
     if (unknown.length) {
       const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
       const names = [...new Set(unknown.map((p) => p.payer_name?.trim().toLowerCase()).filter((n): n is string => !!n))];
@@ -205,6 +219,7 @@ export class PaymentApplicationService {
         const named = p.payer_name ? byName.get(p.payer_name.trim().toLowerCase()) : undefined;
         const id = byAcc ?? (named?.length === 1 ? named[0] : undefined);
         if (id) payer.set(p.id, id);
+        if (byAcc) accountKnown.add(p.id);
       }
     }
     // Still unknown: their references may name invoices anywhere in the tenant.
@@ -230,7 +245,7 @@ export class PaymentApplicationService {
     const customerIds = new Set<string>(payer.values());
     for (const rows of refInvoicesByPayment.values()) rows.forEach((r) => customerIds.add(r.customer_id));
 
-    const invoices = await this.lockPayersBook(tx, [...customerIds]);
+    const invoices = await this.readPayersBook(tx, [...customerIds]);
     const balance = new Map(invoices.map((i) => [i.id, i]));
     const byCustomer = new Map<string, OpenInvoice[]>();
     for (const i of invoices) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
@@ -240,7 +255,6 @@ export class PaymentApplicationService {
       const rows: InvoiceRow[] = await tx.em.query(`SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
       for (const i of rows.map(toOpen)) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
     }
-    const allRules = await this.rules.all(tx);
 
     const outcomes: Outcome[] = [];
     for (const p of payments) {
@@ -283,6 +297,7 @@ export class PaymentApplicationService {
         attempt: true,
         note: skipped ?? undefined,
         auditAction: placed > 0n ? 'payment.applied' : 'payment.unapplied',
+        accountKnown: accountKnown.has(p.id),
       });
     }
     const invoiceInfo = new Map(invoices.map((i) => [i.id, i]));
@@ -296,17 +311,15 @@ export class PaymentApplicationService {
   }
 
   /**
-   * Locks the pending reminders of these customers, then their open invoices, in id order: the
-   * dispatcher locks an action and then its invoice, so both sides take locks in one order.
+   * Reads the payers' open invoices without locking them: matching works on this snapshot, and
+   * `persist` writes each balance only if it is still the one read here (optimistic concurrency),
+   * so two chunks paying the same customer's different invoices never wait for each other, and a
+   * chunk that lost a race on the same invoice is retried on fresh balances.
    */
-  private async lockPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
+  private async readPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
     if (!customerIds.length) return [];
-    await tx.em.query(
-      `SELECT id FROM actions WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND invoice_id IS NOT NULL AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
-      [tx.tenantId, customerIds],
-    );
     const rows: InvoiceRow[] = await tx.em.query(
-      `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0 ORDER BY id FOR UPDATE`,
+      `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`,
       [tx.tenantId, customerIds],
     );
     return rows.map(toOpen);
@@ -359,31 +372,18 @@ export class PaymentApplicationService {
         },
       });
     }
-    // Balances never go below zero: the guard makes a concurrent change fail loudly instead.
-    const closed: string[] = [];
-    if (perInvoice.size) {
-      const rows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, closedOn: v.closedOn }));
-      const src = unnestSource<(typeof rows)[number]>(
-        [
-          { name: 'id', type: 'uuid', value: (r) => r.id },
-          { name: 'amount', type: 'bigint', value: (r) => r.amount },
-          { name: 'closed_on', type: 'date', value: (r) => r.closedOn },
-        ],
-        rows,
-        2,
+    // The pending reminders of the invoices about to change are locked first (the dispatcher's
+    // order: action, then invoice; a send in progress finishes before this goes on).
+    const invRows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, expected: invoices.get(id)!.openMinor, closedOn: v.closedOn }));
+    const pendingReminders = new Set<string>();
+    if (invRows.length) {
+      const locked: { invoice_id: string }[] = await tx.em.query(
+        `SELECT invoice_id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
+        [t, invRows.map((r) => r.id)],
       );
-      const updated: { id: string; status: string }[] = await tx.em.query(
-        `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
-           status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
-           closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
-           updated_at = now()
-         FROM ${src.sql} WHERE i.tenant_id = $1 AND i.id = v.id AND i.status = 'OPEN' AND i.open_balance_minor >= v.amount
-         RETURNING i.id, i.status`,
-        [t, ...src.params],
-      ).then((r: unknown) => (Array.isArray((r as unknown[])[0]) ? (r as [{ id: string; status: string }[]])[0] : (r as { id: string; status: string }[])));
-      if (updated.length !== rows.length) throw new Error('an invoice changed under the application lock');
-      updated.filter((u) => u.status === 'PAID').forEach((u) => closed.push(u.id));
+      locked.forEach((a) => pendingReminders.add(a.invoice_id));
     }
+    const closed = invRows.filter((r) => r.expected === r.amount).map((r) => r.id);
     if (allocs.length) {
       const names = allocColumns.map((c) => c.name).join(', ');
       const src = unnestSource(allocColumns, allocs, 3);
@@ -418,7 +418,7 @@ export class PaymentApplicationService {
       [t, ...psrc.params],
     );
     // Remember which remittance account pays for which customer (payer identification next time).
-    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account);
+    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account && !o.accountKnown);
     if (learned.length) {
       await tx.em.query(`INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
         t,
@@ -429,7 +429,9 @@ export class PaymentApplicationService {
     await this.replaceSuggestions(tx, outcomes);
     await this.ledger.post(tx, postings);
     await this.audit.record(tx, ...audits);
-    if (closed.length) await this.actions.cancelForInvoices(tx, closed, 'invoice paid');
+    const silenced = closed.filter((id) => pendingReminders.has(id));
+    if (silenced.length) await this.actions.cancelForInvoices(tx, silenced, 'invoice paid');
+    await this.writeBalances(tx, invRows);
     await this.openShortPayDisputes(tx, outcomes, invoices);
     const changedInvoices = [...perInvoice.keys()];
     for (const part of chunks(changedInvoices, 180)) {
@@ -439,9 +441,41 @@ export class PaymentApplicationService {
     return [...new Set(changedInvoices.map((id) => invoices.get(id)!.customerId))];
   }
 
+  /**
+   * Writes the invoice balances, last in the transaction: the aging rollup rows their triggers
+   * update are shared by every invoice of a group and due date, so they are held from here to
+   * commit only. Each balance is written only if it is still the one matching saw: a concurrent
+   * change makes the chunk retry on fresh balances instead of paying an invoice twice or below zero.
+   */
+  private async writeBalances(tx: RequestContext, rows: { id: string; amount: bigint; expected: bigint; closedOn: string }[]): Promise<void> {
+    if (!rows.length) return;
+    const src = unnestSource<(typeof rows)[number]>(
+      [
+        { name: 'id', type: 'uuid', value: (r) => r.id },
+        { name: 'amount', type: 'bigint', value: (r) => r.amount },
+        { name: 'expected', type: 'bigint', value: (r) => r.expected },
+        { name: 'closed_on', type: 'date', value: (r) => r.closedOn },
+      ],
+      [...rows].sort((x, y) => (x.id < y.id ? -1 : 1)),
+      2,
+    );
+    const updated: unknown = await tx.em.query(
+      `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
+         status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
+         closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
+         updated_at = now()
+       FROM ${src.sql} WHERE i.tenant_id = $1 AND i.id = v.id AND i.status = 'OPEN' AND i.open_balance_minor = v.expected AND v.expected >= v.amount
+       RETURNING i.id`,
+      [tx.tenantId, ...src.params],
+    );
+    const n = Array.isArray((updated as unknown[])[0]) ? (updated as [unknown[]])[0].length : (updated as unknown[]).length;
+    if (n !== rows.length) throw new ConcurrentInvoiceChange();
+  }
+
   private async replaceSuggestions(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
-    const ids = outcomes.map((o) => o.payment.id);
-    await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
+    // A payment never tried before has no suggestions to replace.
+    const ids = outcomes.filter((o) => o.payment.status !== PaymentStatus.PENDING || o.payment.attempts > 0).map((o) => o.payment.id);
+    if (ids.length) await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
     const rows = outcomes.flatMap((o) => (o.suggestions ?? []).map((s, i) => ({ ...s, paymentId: o.payment.id, rank: i + 1 })));
     if (!rows.length) return;
     await tx.em.query(
