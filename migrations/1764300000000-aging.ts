@@ -1,35 +1,79 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-const DIMS = 'tenant_id, entity_id, segment, owner_user_id, currency, billing_model';
+export const DIMS = 'tenant_id, entity_id, segment, owner_user_id, currency, billing_model';
+/** First keys of the advisory locks that claim a rollup row's stripe 0 (second key: a hash of the row key). */
+const STRIPE_LOCK_CLASS = { aging_rollups: 51_008, sales_rollups: 51_009 };
 
 /**
  * The rollup statement for one source of signed invoice rows (`sign`, invoice columns, and the
  * customer's segment and owner). Keys are merged in sorted order so that two writers touching
  * the same keys lock them in the same order (no deadlock between rollup rows).
+ *
+ * Striped (migration 1764400000150): every invoice of a group and due date shares one rollup
+ * row, so without stripes every transaction changing a balance in that group (a month-end batch
+ * of payments, say) queues behind the one before it until it commits. Each key goes to stripe 0
+ * when this transaction can claim it (an advisory transaction lock taken without waiting;
+ * re-entrant, so a transaction keeps its stripe), else to a stripe of its own connection
+ * (1..15): concurrent writers of one key no longer wait for each other, and an uncontended book
+ * keeps one row per key. Readers sum over stripes; `fold_rollup_stripes` folds them back.
+ * The claim is on one of 255 slots per table (a hash of the key), not on the key itself, so a
+ * transaction touching thousands of keys (a bulk import) holds at most 255 advisory locks per
+ * table; two keys sharing a slot only cost an extra stripe row, never a wrong total.
  */
-function merge(source: string): string {
+export function merge(source: string, striped = false): string {
+  const one = (table: 'aging_rollups' | 'sales_rollups', date: string, amount: string, from: string, where: string) => {
+    const stripe = striped
+      ? `CASE WHEN pg_try_advisory_xact_lock(${STRIPE_LOCK_CLASS[table]}, hashtext(concat_ws('|', ${DIMS}, ${date})) % 128) THEN 0 ELSE 1 + pg_backend_pid() % 15 END`
+      : null;
+    const aggregated = `SELECT ${DIMS}, ${date}, sum(sign * ${from}) AS ${amount}, sum(sign)::int AS invoice_count
+      FROM (${source}) d
+      WHERE ${where}
+      GROUP BY ${DIMS}, ${date}
+      HAVING sum(sign * ${from}) <> 0 OR sum(sign) <> 0
+      ORDER BY ${DIMS}, ${date}`;
+    return stripe
+      ? `INSERT INTO ${table} AS r (${DIMS}, ${date}, stripe, ${amount}, invoice_count)
+    SELECT ${DIMS}, ${date}, ${stripe}, ${amount}, invoice_count FROM (${aggregated}) k
+    ON CONFLICT (${DIMS}, ${date}, stripe) DO UPDATE SET ${amount} = r.${amount} + EXCLUDED.${amount}, invoice_count = r.invoice_count + EXCLUDED.invoice_count;`
+      : `INSERT INTO ${table} AS r (${DIMS}, ${date}, ${amount}, invoice_count)
+    ${aggregated}
+    ON CONFLICT (${DIMS}, ${date}) DO UPDATE SET ${amount} = r.${amount} + EXCLUDED.${amount}, invoice_count = r.invoice_count + EXCLUDED.invoice_count;`;
+  };
   return `
-    INSERT INTO aging_rollups AS r (${DIMS}, due_date, open_minor, invoice_count)
-    SELECT ${DIMS}, due_date, sum(sign * open_balance_minor), sum(sign)::int
-    FROM (${source}) d
-    WHERE status = 'OPEN' AND open_balance_minor > 0
-    GROUP BY ${DIMS}, due_date
-    HAVING sum(sign * open_balance_minor) <> 0 OR sum(sign) <> 0
-    ORDER BY ${DIMS}, due_date
-    ON CONFLICT (${DIMS}, due_date) DO UPDATE SET open_minor = r.open_minor + EXCLUDED.open_minor, invoice_count = r.invoice_count + EXCLUDED.invoice_count;
-    INSERT INTO sales_rollups AS r (${DIMS}, issue_date, total_minor, invoice_count)
-    SELECT ${DIMS}, issue_date, sum(sign * total_minor), sum(sign)::int
-    FROM (${source}) d
-    WHERE status <> 'VOID'
-    GROUP BY ${DIMS}, issue_date
-    HAVING sum(sign * total_minor) <> 0 OR sum(sign) <> 0
-    ORDER BY ${DIMS}, issue_date
-    ON CONFLICT (${DIMS}, issue_date) DO UPDATE SET total_minor = r.total_minor + EXCLUDED.total_minor, invoice_count = r.invoice_count + EXCLUDED.invoice_count;`;
+    ${one('aging_rollups', 'due_date', 'open_minor', 'open_balance_minor', `status = 'OPEN' AND open_balance_minor > 0`)}
+    ${one('sales_rollups', 'issue_date', 'total_minor', 'total_minor', `status <> 'VOID'`)}`;
 }
 
 const invoiceCols = 'i.tenant_id, i.entity_id, i.currency, i.billing_model, i.due_date, i.issue_date, i.status, i.open_balance_minor, i.total_minor';
-const fromRows = (table: string, sign: number) =>
+export const fromRows = (table: string, sign: number) =>
   `SELECT ${sign} AS sign, ${invoiceCols}, c.segment, c.owner_user_id FROM ${table} i JOIN customers c ON c.id = i.customer_id`;
+
+/** The trigger function over invoices' transition tables. */
+export const invoicesTriggerFunction = (striped: boolean) => `
+      CREATE OR REPLACE FUNCTION aging_rollups_from_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          ${merge(fromRows('new_rows', 1), striped)}
+        ELSIF TG_OP = 'UPDATE' THEN
+          ${merge(`${fromRows('new_rows', 1)} UNION ALL ${fromRows('old_rows', -1)}`, striped)}
+        ELSE
+          ${merge(fromRows('old_rows', -1), striped)}
+        END IF;
+        RETURN NULL;
+      END $$`;
+
+/** A customer's new segment or owner moves its invoices between rollup keys. */
+export const customerTriggerFunction = (striped: boolean) => `
+      CREATE OR REPLACE FUNCTION aging_rollups_from_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${merge(
+          `SELECT x.sign, ${invoiceCols}, x.segment, x.owner_user_id FROM invoices i
+      CROSS JOIN (VALUES (1, NEW.segment, NEW.owner_user_id), (-1, OLD.segment, OLD.owner_user_id)) x(sign, segment, owner_user_id)
+      WHERE i.tenant_id = NEW.tenant_id AND i.customer_id = NEW.id`,
+          striped,
+        )}
+        RETURN NULL;
+      END $$`;
 
 /**
  * Aging rollups (open balance by entity, segment, owner, currency, billing model and due date)
@@ -69,32 +113,12 @@ export class Aging1764300000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX sales_rollups_issue_idx ON sales_rollups (tenant_id, issue_date)`);
 
-    await q.query(`
-      CREATE FUNCTION aging_rollups_from_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF TG_OP = 'INSERT' THEN
-          ${merge(fromRows('new_rows', 1))}
-        ELSIF TG_OP = 'UPDATE' THEN
-          ${merge(`${fromRows('new_rows', 1)} UNION ALL ${fromRows('old_rows', -1)}`)}
-        ELSE
-          ${merge(fromRows('old_rows', -1))}
-        END IF;
-        RETURN NULL;
-      END $$`);
+    await q.query(invoicesTriggerFunction(false));
     await q.query(`CREATE TRIGGER invoices_aging_insert AFTER INSERT ON invoices REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION aging_rollups_from_invoices()`);
     await q.query(`CREATE TRIGGER invoices_aging_update AFTER UPDATE ON invoices REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION aging_rollups_from_invoices()`);
     await q.query(`CREATE TRIGGER invoices_aging_delete AFTER DELETE ON invoices REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION aging_rollups_from_invoices()`);
 
-    // A customer's new segment or owner moves its invoices between rollup keys.
-    const moved = `SELECT x.sign, ${invoiceCols}, x.segment, x.owner_user_id FROM invoices i
-      CROSS JOIN (VALUES (1, NEW.segment, NEW.owner_user_id), (-1, OLD.segment, OLD.owner_user_id)) x(sign, segment, owner_user_id)
-      WHERE i.tenant_id = NEW.tenant_id AND i.customer_id = NEW.id`;
-    await q.query(`
-      CREATE FUNCTION aging_rollups_from_customer() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${merge(moved)}
-        RETURN NULL;
-      END $$`);
+    await q.query(customerTriggerFunction(false));
     await q.query(`
       CREATE TRIGGER customers_aging_update AFTER UPDATE OF segment, owner_user_id ON customers FOR EACH ROW
       WHEN (OLD.segment IS DISTINCT FROM NEW.segment OR OLD.owner_user_id IS DISTINCT FROM NEW.owner_user_id)

@@ -8,6 +8,7 @@ import { RequestContext } from './platform/context';
 import { createLogger } from './platform/logging/logger';
 import { isIsoDate, todayIn } from './platform/time/dates';
 import { printAppSchema, SCHEMA_FILE } from './schema-file';
+import { IMPORT_USAGE, runImportCommand } from './modules/integrations/import-cli';
 
 const USAGE = `recoup <command> [options]
 
@@ -15,7 +16,7 @@ const USAGE = `recoup <command> [options]
   seed [--customers N] [--invoices M] [--seed S] [--tenant ID] [--as-of YYYY-MM-DD]
                                   load a deterministic demo AR book (streams in batches)
   schema [--check]                write schema/schema.graphql (or fail if it is stale)
-`;
+${IMPORT_USAGE}`;
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -34,7 +35,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
     return 0;
   }
-  if (command !== 'migrate' && command !== 'seed') {
+  if (command !== 'migrate' && command !== 'seed' && command !== 'import' && command !== 'import-bank') {
     process.stderr.write(USAGE);
     return command ? 2 : 0;
   }
@@ -42,6 +43,13 @@ async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.LOG_LEVEL, 'recoup-cli');
   const app = await createApp(config, logger); // applies migrations
   try {
+    if (command === 'import' || command === 'import-bank') {
+      const tenantArg = rest[rest.indexOf('--tenant') + 1];
+      const tenantId = rest.includes('--tenant') ? tenantArg : (await app.modules.services.tenants.allIds(app.dataSource.manager))[0];
+      if (!tenantId) throw new Error('no tenant: start the app once or pass --tenant');
+      const ctx = new RequestContext(tenantId, systemActor(tenantId, `cli-${command}`), app.dataSource.manager, `cli-${command}`, logger);
+      return await runImportCommand(command, rest, app.modules.integrations.services, ctx);
+    }
     if (command === 'migrate') {
       process.stdout.write('database is up to date\n');
       return 0;

@@ -90,6 +90,11 @@ export interface ErpPage<T> {
   items: T[];
   nextCursor: string | null;
   hasMore: boolean;
+  /**
+   * External ids the ERP deleted or voided in this page's window (e.g. QuickBooks CDC
+   * `status: "Deleted"`). The sync voids such invoices; other streams report them.
+   */
+  deleted?: string[];
 }
 
 export enum WriteBackOperation {

@@ -102,6 +102,16 @@ import { WorklistRulesService } from './worklists/worklist-rules.service';
 import { WorklistResolver } from './worklists/worklist.resolver';
 import { WorklistService } from './worklists/worklist.service';
 import { createIntegrations, integrationResolverClasses } from './integrations/integrations.module';
+import { InboundResolver } from './inbound/inbound.resolver';
+import { inboundRouter } from './inbound/inbound.route';
+import { InboundService } from './inbound/inbound.service';
+import { BacktestResolver } from './backtest/backtest.resolver';
+import { BacktestService } from './backtest/backtest.service';
+import { BehaviourResolver, CustomerBehaviourResolver } from './behaviour/behaviour.resolver';
+import { BehaviourService } from './behaviour/behaviour.service';
+import { registerBehaviourJobs } from './behaviour/jobs/behaviour.jobs';
+import { RecommendationService } from './behaviour/recommendation.service';
+import { SegmentationService } from './behaviour/segmentation.service';
 
 /** Every TypeORM entity of every module. */
 export const entities = [
@@ -161,6 +171,10 @@ export const resolverClasses = [
   CustomerPromiseResolver,
   TimelineResolver,
   ...integrationResolverClasses,
+  InboundResolver,
+  CustomerBehaviourResolver,
+  BehaviourResolver,
+  BacktestResolver,
 ] as const;
 
 /** Internal recipients: the customer's owner, or the managers and directors. */
@@ -261,8 +275,15 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     await tasks.sweepSources(ctx, asOf);
   });
   const worklistServices = { worklistRules, tasks, worklists, promises, timeline };
-  const services = { ...worklistServices, aging, metrics, agingFeeds, ledger, approvals, paymentHooks, paymentRules, paymentApplication, payments, credits, creditHolds, auditChain, audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
+  // Payment behaviour, segmentation, recommendations (drafts through PolicyService) and backtests.
+  const behaviour = new BehaviourService();
+  const segmentation = new SegmentationService(audit, behaviour);
+  const recommendations = new RecommendationService(audit, policies, behaviour);
+  const backtests = new BacktestService(policies);
+  const behaviourServices = { behaviour, segmentation, recommendations, backtests };
+  const services = { ...behaviourServices, ...worklistServices, aging, metrics, agingFeeds, ledger, approvals, paymentHooks, paymentRules, paymentApplication, payments, credits, creditHolds, auditChain, audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
   const integrations = createIntegrations(config, { audit, customers, invoices, payments, paymentApplication, credits, disputes });
+  promises.onBroken.push((tx, p) => integrations.services.webhookEvents.promiseBroken(tx, p));
 
   const resolvers = new Map<unknown, unknown>([
     [TenantsResolver, new TenantsResolver(tenants, apiKeys, users, onboarding)],
@@ -291,6 +312,13 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     [TimelineResolver, new TimelineResolver(timeline, tenants)],
   ]);
   for (const [cls, resolver] of integrations.resolvers) resolvers.set(cls, resolver);
+  // Inbound replies: threaded, on the timeline, disputes and promises suggested for a person.
+  const inbound = new InboundService(disputes, promises, tasks, timeline, tenants, audit);
+  let inboundDb: { dataSource: DataSource; logger: Logger } | null = null;
+  resolvers.set(InboundResolver, new InboundResolver(inbound));
+  resolvers.set(CustomerBehaviourResolver, new CustomerBehaviourResolver(behaviour, segmentation));
+  resolvers.set(BehaviourResolver, new BehaviourResolver(behaviour, segmentation, recommendations, tenants));
+  resolvers.set(BacktestResolver, new BacktestResolver(backtests));
 
   function registerJobs(registry: JobRegistry, deps: { dataSource: DataSource; queues: () => QueueRuntime; logger: Logger }): void {
     registerTenantHeartbeatJobs(registry, { ...deps, tenants });
@@ -312,11 +340,16 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     promises.onChange = reevaluate;
     payments.onRecorded = paymentsRecorded(deps.queues, deps.logger);
     integrations.registerJobs(registry, deps);
+    inboundDb = { dataSource: deps.dataSource, logger: deps.logger };
+    registerBehaviourJobs(registry, { ...deps, segmentation, recommendations, backtests });
+    // A segment change re-evaluates the customer: policies assigned by segment follow.
+    segmentation.onCustomersChanged = reevaluate;
   }
 
   /** Extra HTTP pages mounted by the server (the live aging dashboard). */
   function routes(app: express.Express): void {
     app.use(dashboardRouter({ endpoint: '/graphql' }));
+    app.use(inboundRouter({ inbound, authenticate: (token) => apiKeys.authenticate(inboundDb!.dataSource.manager, token), em: () => inboundDb!.dataSource.manager, logger: () => inboundDb!.logger }));
   }
 
   return { services, resolvers, registerJobs, routes, integrations };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -9,6 +10,8 @@ import { arg, BENCH_KEY, benchEnv, gqlPost, latency, percentile } from './bench-
 
 const AGING_QUERY = `{ aging(groupBy: [ENTITY, SEGMENT, COLLECTOR]) { asOf rows { key group { entityCode segment collectorName } currency cells { bucket amount { amount } invoiceCount } total { amount } } totals { currency total { amount } } } }`;
 const SUBSCRIPTION = `subscription { agingChanged(groupBy: [ENTITY]) { reasons report { totals { currency total { amountMinor } } } } }`;
+
+const loadAverage = () => `${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${os.cpus().length} CPUs`;
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -44,6 +47,8 @@ async function startApiProcess(databaseUrl: string): Promise<{ url: string; chil
  * Issue 7 benchmark: 1M invoices; aging by entity x segment x collector through GraphQL against
  * a trivial query and a plain GROUP BY scan of the invoice table; then subscription latency with
  * 1,000 subscribers over two API processes, from the commit of a balance change to each event.
+ * Options: --invoices, --customers, --iterations, --subscribers, --rounds, --no-rollover 1 (time
+ * the rollups as the seed left them, before the daily job folds the tails).
  */
 export async function run(): Promise<void> {
   const invoices = arg('invoices', 1_000_000);
@@ -71,11 +76,27 @@ export async function run(): Promise<void> {
       },
     });
     const seedSecs = (Date.now() - t0) / 1000;
-    await env.app.dataSource.query('VACUUM ANALYZE');
-    const [{ n: rollupRows }] = await env.app.dataSource.query(`SELECT count(*)::int AS n FROM aging_rollups WHERE tenant_id = $1 AND invoice_count <> 0`, [env.tenantId]);
-    const [{ n: openInvoices }] = await env.app.dataSource.query(`SELECT count(*)::int AS n FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND open_balance_minor > 0`, [env.tenantId]);
     out('seed (through the invoice write path + triggers)', `${summary.invoices} invoices, ${summary.customers} customers in ${seedSecs.toFixed(1)} s = ${Math.round(summary.invoices / seedSecs)} invoices/s`);
-    out('rollup rows / open invoices', `${rollupRows} / ${openInvoices}`);
+    const { aging, metrics } = env.app.modules.services;
+    const countRows = async () => {
+      const [r] = (await env.app.dataSource.query(
+        `SELECT (SELECT count(*)::int FROM aging_rollups WHERE tenant_id = $1 AND (invoice_count <> 0 OR open_minor <> 0)) AS per_day,
+                (SELECT count(*)::int FROM aging_rollup_tails WHERE tenant_id = $1) AS tails`,
+        [env.tenantId],
+      )) as { per_day: number; tails: number }[];
+      return `${r.per_day} per due date + ${r.tails} folded`;
+    };
+    const beforeFold = await countRows();
+    // The steady state: the tenant's daily rollover job (snapshot, fold of the tails) has run, as it
+    // does on the first 15-minute fan-out after the seed and then at each local midnight.
+    const tr = Date.now();
+    if (!arg('no-rollover', 0)) await metrics.rollover(env.ctx, aging.today(await aging.settings(env.ctx)));
+    const rolloverMs = Date.now() - tr;
+    await env.app.dataSource.query('VACUUM ANALYZE');
+    const [{ n: openInvoices }] = await env.app.dataSource.query(`SELECT count(*)::int AS n FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND open_balance_minor > 0`, [env.tenantId]);
+    out('daily rollover job (snapshot + fold)', `${rolloverMs} ms`);
+    out('rollup rows read by aging / open invoices', `before the rollover ${beforeFold}; after ${await countRows()}; ${openInvoices} open invoices`);
+    out('load average (1, 5, 15 min) before timing', loadAverage());
 
     const trivial = await latency(iterations, gqlPost(env.url, '{ __typename }'));
     const agingQ = await latency(iterations, gqlPost(env.url, AGING_QUERY));
@@ -143,6 +164,7 @@ export async function run(): Promise<void> {
     }
     const extra = received.reduce((s, r) => s + Math.max(0, r.length - rounds), 0);
     latencies.sort((x, y) => x - y);
+    out('load average (1, 5, 15 min) at the end', loadAverage());
     out(`subscription latency (${subscribers} subs, 2 processes, ${rounds} commits)`, `p50 ${percentile(latencies, 50).toFixed(1)} ms  p95 ${percentile(latencies, 95).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms  max ${latencies[latencies.length - 1].toFixed(1)} ms  (target p99 <= 100 ms; duplicate events: ${extra})`);
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));

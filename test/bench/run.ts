@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import * as aging from './aging-bench';
+import * as backtest from './backtest-bench';
 import * as evaluation from './evaluation-bench';
 import * as invoiceList from './invoice-list-bench';
 import * as payments from './payments-bench';
@@ -10,6 +11,7 @@ const benches: Record<string, { run(): Promise<void> }> = {
   payments,
   evaluation,
   aging,
+  backtest,
 };
 
 async function main(): Promise<void> {

@@ -63,6 +63,8 @@ export type AgingChangeReason =
   | 'FX_RATES'
   | 'INITIAL'
   | 'INVOICES'
+  | 'PAUSES'
+  | 'PROMISES'
   | 'SETTINGS';
 
 /** ORIGINAL: one row per currency; FUNCTIONAL: converted into the tenant's functional currency with the stored FX rates. */

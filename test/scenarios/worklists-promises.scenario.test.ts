@@ -121,6 +121,8 @@ describe('worklists and promises to pay, day by day through the API', () => {
     dataOf(await t.gql(AssignDunningPolicyDocument, { policyId: created.policy!.id, scope: 'GLOBAL' }));
     expect(dataOf(await t.gql(SetPromiseSettingsDocument, { graceDays: 3 })).setPromiseSettings.graceDays).toBe(3);
     await upsertInvoices([inv({ externalId: 'K-1', customerExternalId: 'P-KEPT' }), inv({ externalId: 'B-1', customerExternalId: 'P-BROKEN', total: '2000.00' })]);
+    // A partner listens for broken promises (nothing answers at this address; only the event matters here).
+    dataOf(await t.gql<{ createWebhookEndpoint: { secret: string } }, Record<string, never>>(`mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: ["promise.broken"] }) { secret } }`));
   });
   afterAll(async () => {
     await t?.stop();
@@ -158,6 +160,8 @@ describe('worklists and promises to pay, day by day through the API', () => {
     const after = dataOf(await t.gql(PromisesToPayDocument, { customerId: customers['P-BROKEN'].id })).promisesToPay.nodes[0];
     expect(after).toMatchObject({ status: 'BROKEN', resolvedOn: '2026-02-16', received: { amount: '0.00' } });
     expect(await sentFor('B-1')).toEqual(['2026-01-31 due', '2026-02-03 overdue-3', '2026-02-16 overdue-10']);
+    const hooks = await t.app.dataSource.query(`SELECT type, payload->>'promiseId' AS promise FROM webhook_events ORDER BY id`);
+    expect(hooks).toEqual([{ type: 'promise.broken', promise: broken.id }]);
 
     // A task for the owner, and the broken promise counts toward escalation (tier 2 wants one broken promise).
     const tasks = await tasksOf('P-BROKEN');

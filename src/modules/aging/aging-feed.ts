@@ -1,8 +1,8 @@
-import { Repeater } from '@graphql-yoga/subscription';
 import { Role } from '../../platform/auth/roles';
 import { RequestContext } from '../../platform/context';
 import { forbidden } from '../../platform/errors';
 import type { DomainEvent, PubSub } from '../../platform/events/event-bus';
+import { LiveQueue } from '../../platform/events/live-queue';
 import type { GqlContext } from '../../platform/graphql/gql-context';
 import type { Logger } from '../../platform/logging/logger';
 import { INVOICES_CHANGED } from '../invoices/invoice.service';
@@ -27,6 +27,7 @@ class Feed {
   readonly subs = new Set<Subscriber>();
   private pending = new Set<AgingChangeReason>();
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private running = false;
   private lastEmit = 0;
   private last: { report: AgingReport; signatures: Map<string, string> } | null = null;
@@ -53,44 +54,59 @@ class Feed {
   }
 
   changed(reason: AgingChangeReason): void {
-    if (process.env.AGING_DEBUG) process.stderr.write(`DBG ${process.pid} event ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`);
     this.pending.add(reason);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.timer || this.running || this.subs.size === 0) return;
-    const wait = Math.max(0, this.lastEmit + this.hub.intervalMs - Date.now());
-    this.timer = setTimeout(() => void this.run(), wait);
+    if (this.timer || this.immediate || this.running || this.subs.size === 0) return;
+    const wait = this.lastEmit + this.hub.intervalMs - Date.now();
+    // After a quiet spell the change goes out at once (events of the same I/O turn still coalesce);
+    // only a feed that emitted within the interval waits for the rest of it.
+    if (wait <= 0) this.immediate = setImmediate(() => void this.run());
+    else this.timer = setTimeout(() => void this.run(), wait);
   }
 
   private async run(): Promise<void> {
     this.timer = null;
+    this.immediate = null;
     this.running = true;
     const reasons = [...this.pending];
     this.pending.clear();
     try {
-      const D = process.env.AGING_DEBUG ? (l: string) => process.stderr.write(`DBG ${process.pid} ${l} ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`) : () => undefined;
-      D('run');
-      await this.recheckKeys();
-      D('keys');
+      // The keys' check and the report are independent reads: one round trip's wait, not two.
+      const [, report] = await Promise.all([this.recheckKeys(), this.hub.aging.report(this.ctx, this.args)]);
       if (this.subs.size === 0) return;
       const prev = this.last;
-      const next = this.snapshot(await this.hub.aging.report(this.ctx, this.args));
-      D('report');
-      setImmediate(() => D('pushed+1tick'));
+      const next = this.snapshot(report);
       this.last = next;
       const changed = [...next.signatures].filter(([k, sig]) => prev?.signatures.get(k) !== sig).map(([k]) => k);
       for (const k of prev?.signatures.keys() ?? []) if (!next.signatures.has(k)) changed.push(k);
       if (changed.length === 0 && prev?.report.asOf === next.report.asOf) return;
       this.lastEmit = Date.now();
       const change: AgingChange = { reasons, changedRowKeys: changed, report: next.report };
-      for (const s of this.subs) s.push(change);
+      await this.deliver(change);
     } catch (err) {
       this.ctx.logger.error({ err }, 'aging feed could not recompute');
     } finally {
       this.running = false;
       if (this.pending.size) this.schedule();
+    }
+  }
+
+  /**
+   * Hands the change to the subscribers a slice per event-loop turn. graphql-ws executes the
+   * subscription's selection and writes the message for each subscriber; pushed all at once,
+   * those executions interleave and the first message leaves only when the last is built. By
+   * slices, the first messages are on the wire (and being read) while later ones are built, and
+   * other requests are not held up behind hundreds of subscribers.
+   */
+  private async deliver(change: AgingChange): Promise<void> {
+    const subs = [...this.subs];
+    const slice = this.hub.deliverySlice;
+    for (let i = 0; i < subs.length; i += slice) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const s of subs.slice(i, i + slice)) if (this.subs.has(s)) s.push(change);
     }
   }
 
@@ -109,7 +125,9 @@ class Feed {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
   }
 }
 
@@ -118,6 +136,8 @@ const feedsByPubSub = new WeakMap<PubSub, AgingFeeds>();
 export class AgingFeeds {
   /** Minimum time between two emissions of one feed: at most 1000 / intervalMs events a second per subscriber. */
   intervalMs = 250;
+  /** Subscribers handed an emission per event-loop turn. */
+  deliverySlice = 32;
   private readonly feeds = new Map<string, Feed>();
   private readonly listening = new WeakSet<PubSub>();
 
@@ -155,36 +175,37 @@ export class AgingFeeds {
     const ctx = gql.ctx!;
     this.listen(gql.pubSub, gql.logger);
     const key = `${ctx.tenantId}:${JSON.stringify(args)}`;
-    return new Repeater<AgingChange>(async (push, stop) => {
-      let feed = this.feeds.get(key);
-      if (!feed) {
-        // A context of its own: not tied to one connection's loaders or lifetime.
-        const feedCtx = new RequestContext(ctx.tenantId, ctx.actor, ctx.em, `aging-feed-${ctx.tenantId}`, ctx.logger);
-        feed = new Feed(this, feedCtx, args);
-        this.feeds.set(key, feed);
-      }
-      // Changes that come while the INITIAL report is computed wait behind it, so order holds.
-      let early: AgingChange[] | null = [];
-      const sub: Subscriber = {
-        keyId: ctx.actor.kind === 'api_key' ? ctx.actor.id : null,
-        push: (c) => (early ? early.push(c) : void push(c)),
-        fail: (err) => stop(err),
-      };
-      feed.subs.add(sub);
-      try {
-        await feed.initial({ ...sub, push: (c) => void push(c) });
-        const waiting: AgingChange[] = early;
-        early = null;
-        for (const c of waiting) void push(c);
-      } catch (err) {
-        stop(err as Error);
-      }
-      await stop;
-      feed.subs.delete(sub);
-      if (feed.subs.size === 0 && this.feeds.get(key) === feed) {
-        feed.dispose();
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      // A context of its own: not tied to one connection's loaders or lifetime.
+      const feedCtx = new RequestContext(ctx.tenantId, ctx.actor, ctx.em, `aging-feed-${ctx.tenantId}`, ctx.logger);
+      feed = new Feed(this, feedCtx, args);
+      this.feeds.set(key, feed);
+    }
+    const shared = feed;
+    // Changes that come while the INITIAL report is computed wait behind it, so order holds.
+    let early: AgingChange[] | null = [];
+    const sub: Subscriber = {
+      keyId: ctx.actor.kind === 'api_key' ? ctx.actor.id : null,
+      push: (c) => (early ? early.push(c) : stream.push(c)),
+      fail: (err) => stream.fail(err),
+    };
+    const stream = new LiveQueue<AgingChange>(() => {
+      shared.subs.delete(sub);
+      if (shared.subs.size === 0 && this.feeds.get(key) === shared) {
+        shared.dispose();
         this.feeds.delete(key);
       }
     });
+    shared.subs.add(sub);
+    shared.initial({ ...sub, push: (c) => stream.push(c) }).then(
+      () => {
+        const waiting: AgingChange[] = early ?? [];
+        early = null;
+        for (const c of waiting) stream.push(c);
+      },
+      (err: unknown) => stream.fail(err),
+    );
+    return stream;
   }
 }

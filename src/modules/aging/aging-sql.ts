@@ -1,4 +1,5 @@
 import { badInput } from '../../platform/errors';
+import { daysBetween, type IsoDate } from '../../platform/time/dates';
 import type { AgingFilter } from './dto/aging.types';
 import { AgingDimension, DunningStatus } from './dto/aging.types';
 
@@ -99,16 +100,50 @@ export function stateConditions(f: AgingFilter, asOf: string, p: SqlParams): str
 }
 
 /** Open invoices with the customer's segment and owner, in the shape of the rollup rows. */
-export function openInvoicesSource(tenantParam: string, f: AgingFilter, asOf: string, p: SqlParams): string {
+export function openInvoicesSource(tenantParam: string, f: AgingFilter, asOf: string, p: SqlParams, o: { dueDays?: boolean } = {}): string {
   const where = [`i.tenant_id = ${tenantParam}`, `i.status = 'OPEN'`, `i.open_balance_minor > 0`];
   const dims = dimensionConditions('x', f, p).map((c) => c.replace(/\bx\.(segment|owner_user_id)\b/g, 'c.$1').replace(/\bx\./g, 'i.'));
   where.push(...dims, ...stateConditions(f, asOf, p));
-  return `SELECT i.id, i.entity_id, c.segment, c.owner_user_id, i.customer_id, i.currency, i.billing_model, i.due_date, i.open_balance_minor AS open_minor, 1 AS invoice_count
+  return `SELECT i.id, i.entity_id, c.segment, c.owner_user_id, i.customer_id, i.currency, i.billing_model, i.due_date, i.open_balance_minor AS open_minor, 1 AS invoice_count${o.dueDays ? `, i.open_balance_minor::numeric * (i.due_date - DATE '1970-01-01') AS due_days` : ''}
     FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE ${where.join(' AND ')}`;
 }
 
-export function rollupSource(tenantParam: string, f: AgingFilter, p: SqlParams): string {
-  const where = [`r.tenant_id = ${tenantParam}`, 'r.invoice_count <> 0', ...dimensionConditions('r', f, p)];
-  return `SELECT r.entity_id, r.segment, r.owner_user_id, NULL::uuid AS customer_id, r.currency, r.billing_model, r.due_date, r.open_minor, r.invoice_count
+/** Rollup rows that still hold something (a row written after a fold may carry a balance change with no count change). */
+const LIVE = (a: string) => `(${a}.invoice_count <> 0 OR ${a}.open_minor <> 0)`;
+
+export interface RollupSourceOptions {
+  /**
+   * The tenant's `folded_through` (see foldTails): the folded tails stand for invoices due on or
+   * before it, all in the last bucket for the day asked (callers check `tailsAnswer`).
+   */
+  foldedThroughParam?: string | null;
+  /** Also a `due_days` column: sum of open_minor x (due_date - 1970-01-01), for weighted days past due. */
+  dueDays?: boolean;
+}
+
+/**
+ * The rollups as rows of (dimensions, due date, open_minor, invoice_count): the per-due-date rows
+ * the triggers keep, plus one folded row per group for what the daily job folded (given the
+ * last folded due date as its due date: any date that old falls in the last bucket).
+ */
+export function rollupSource(tenantParam: string, f: AgingFilter, p: SqlParams, o: RollupSourceOptions = {}): string {
+  const where = [`r.tenant_id = ${tenantParam}`, LIVE('r'), ...dimensionConditions('r', f, p)];
+  const cols = 'r.entity_id, r.segment, r.owner_user_id, NULL::uuid AS customer_id, r.currency, r.billing_model';
+  const perDay = `SELECT ${cols}, r.due_date, r.open_minor, r.invoice_count${o.dueDays ? `, r.open_minor::numeric * (r.due_date - DATE '1970-01-01') AS due_days` : ''}
     FROM aging_rollups r WHERE ${where.join(' AND ')}`;
+  if (!o.foldedThroughParam) return perDay;
+  const tailWhere = [`r.tenant_id = ${tenantParam}`, LIVE('r'), ...dimensionConditions('r', f, p)];
+  return `${perDay}
+    UNION ALL
+    SELECT ${cols}, ${o.foldedThroughParam}::date AS due_date, r.open_minor, r.invoice_count${o.dueDays ? ', r.open_due_days AS due_days' : ''}
+    FROM aging_rollup_tails r WHERE ${tailWhere.join(' AND ')}`;
+}
+
+/**
+ * Whether the folded tails can answer as of `asOf`: every invoice due on or before
+ * `foldedThrough` must be past the last edge that day. Days before a fold (replays) and edges
+ * widened past it read the open invoices instead.
+ */
+export function tailsAnswer(foldedThrough: IsoDate | null, edges: readonly number[], asOf: IsoDate): boolean {
+  return foldedThrough === null || daysBetween(foldedThrough, asOf) > edges[edges.length - 1];
 }

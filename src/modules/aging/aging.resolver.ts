@@ -20,7 +20,6 @@ import {
   FxRateInput,
 } from './dto/aging.types';
 
-
 interface AgingChangedArgs {
   groupBy: AgingDimension[];
   filter: AgingFilter | null;
@@ -88,11 +87,13 @@ export class AgingResolver {
       return AgingFeeds.of(gql.pubSub).subscribe(gql, { groupBy: a.groupBy, filter: a.filter, currencyMode: a.currencyMode });
     },
   })
+  // The arguments are read once, by `subscribe`; this runs per event and per subscriber, so it
+  // does not validate them again (the argument types carry no validators anyway).
   agingChanged(
     @Root() change: AgingChange,
-    @Arg('groupBy', () => [AgingDimension], { defaultValue: [] }) _groupBy: AgingDimension[],
-    @Arg('filter', () => AgingFilter, { nullable: true }) _filter: AgingFilter | null,
-    @Arg('currencyMode', () => AgingCurrencyMode, { defaultValue: AgingCurrencyMode.ORIGINAL }) _currencyMode: AgingCurrencyMode,
+    @Arg('groupBy', () => [AgingDimension], { defaultValue: [], validate: false }) _groupBy: AgingDimension[],
+    @Arg('filter', () => AgingFilter, { nullable: true, validate: false }) _filter: AgingFilter | null,
+    @Arg('currencyMode', () => AgingCurrencyMode, { defaultValue: AgingCurrencyMode.ORIGINAL, validate: false }) _currencyMode: AgingCurrencyMode,
   ): AgingChange {
     return change;
   }

@@ -1,14 +1,14 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput } from '../../platform/errors';
-import { emitEvent } from '../../platform/events/event-bus';
 import { decodeCursor, toConnection, type Connection } from '../../platform/graphql/connection';
 import { Money } from '../../platform/graphql/money.type';
 import { isCurrency } from '../../platform/money/money';
-import { daysBetween, isIsoDate, todayIn, type IsoDate } from '../../platform/time/dates';
+import { addDays, daysBetween, isIsoDate, todayIn, type IsoDate } from '../../platform/time/dates';
 import type { AuditService } from '../audit/audit.service';
 import type { BillingModel } from '../invoices/invoice.entity';
 import type { InvoiceService } from '../invoices/invoice.service';
-import { DIMENSION_COLUMN, KEY_LETTER, openInvoicesSource, rollupCanAnswer, rollupSource, SqlParams } from './aging-sql';
+import { announceAgingChange } from './aging-events';
+import { DIMENSION_COLUMN, KEY_LETTER, openInvoicesSource, rollupCanAnswer, rollupSource, SqlParams, tailsAnswer } from './aging-sql';
 import { bucketDefinitions, bucketIndex, bucketSql, DEFAULT_BUCKET_EDGES, dueDateRange, edgesProblem } from './bucket-edges';
 import {
   AgingChangeReason,
@@ -27,16 +27,30 @@ import {
 import { formatRate, parseRate } from './fx-conversion';
 import { FxTable } from './fx-table';
 
-export const AGING_CHANGED = 'aging.changed';
-export interface AgingChangedPayload extends Record<string, unknown> {
-  reason: AgingChangeReason;
-}
+export { AGING_CHANGED, type AgingChangedPayload } from './aging-events';
+
+const ROLLUP_DIMS = 'tenant_id, entity_id, segment, owner_user_id, currency, billing_model';
 
 export interface TenantAging {
   timezone: string;
   functionalCurrency: string;
   edges: number[];
+  /** Last due date folded into `aging_rollup_tails` by the daily job, or null. */
+  foldedThrough: IsoDate | null;
 }
+
+/** Days kept per due date beyond the last edge, so the past week replays from the rollups too. */
+export const FOLD_MARGIN_DAYS = 7;
+
+/**
+ * The tenant's aging settings as one text value, so a query can carry the settings it was
+ * planned with and find out, in the same statement (same snapshot), whether they still hold.
+ */
+const SETTINGS_SQL = `SELECT t.timezone, t.functional_currency, s.bucket_edges, to_char(s.folded_through, 'YYYY-MM-DD') AS folded_through,
+    concat_ws('|', t.timezone, t.functional_currency, coalesce(s.bucket_edges::text, ''), coalesce(to_char(s.folded_through, 'YYYY-MM-DD'), '')) AS signature
+  FROM tenants t LEFT JOIN aging_settings s ON s.tenant_id = t.id WHERE t.id = $1`;
+const SIGNATURE_SQL = (tenantParam: string) => `(SELECT concat_ws('|', t.timezone, t.functional_currency, coalesce(s.bucket_edges::text, ''), coalesce(to_char(s.folded_through, 'YYYY-MM-DD'), ''))
+  FROM tenants t LEFT JOIN aging_settings s ON s.tenant_id = t.id WHERE t.id = ${tenantParam})`;
 
 export interface AgingArgs {
   groupBy: AgingDimension[];
@@ -59,6 +73,8 @@ interface AggRow {
   entity_name?: string | null;
   collector_name?: string | null;
   customer_name?: string | null;
+  /** The settings signature, read in the same statement. */
+  settings: string;
 }
 
 const ORDER: AgingDimension[] = [AgingDimension.ENTITY, AgingDimension.SEGMENT, AgingDimension.COLLECTOR, AgingDimension.CUSTOMER, AgingDimension.CURRENCY, AgingDimension.BILLING_MODEL];
@@ -89,12 +105,24 @@ export class AgingService {
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * The last settings read per tenant in this process, with their signature. Only a starting
+   * point: a report checks them in its own statement and starts over when they changed.
+   */
+  private readonly lastSettings = new Map<string, { t: TenantAging; signature: string }>();
+
   async settings(ctx: RequestContext): Promise<TenantAging> {
-    const [row] = (await ctx.em.query(
-      `SELECT t.timezone, t.functional_currency, s.bucket_edges FROM tenants t LEFT JOIN aging_settings s ON s.tenant_id = t.id WHERE t.id = $1`,
-      [ctx.tenantId],
-    )) as { timezone: string; functional_currency: string; bucket_edges: number[] | null }[];
-    return { timezone: row.timezone, functionalCurrency: row.functional_currency, edges: row.bucket_edges ?? [...DEFAULT_BUCKET_EDGES] };
+    return (await this.readSettings(ctx)).t;
+  }
+
+  private async readSettings(ctx: RequestContext): Promise<{ t: TenantAging; signature: string }> {
+    const [row] = (await ctx.em.query(SETTINGS_SQL, [ctx.tenantId])) as { timezone: string; functional_currency: string; bucket_edges: number[] | null; folded_through: string | null; signature: string }[];
+    const read = {
+      t: { timezone: row.timezone, functionalCurrency: row.functional_currency, edges: row.bucket_edges ?? [...DEFAULT_BUCKET_EDGES], foldedThrough: row.folded_through },
+      signature: row.signature,
+    };
+    this.lastSettings.set(ctx.tenantId, read);
+    return read;
   }
 
   today(t: TenantAging): IsoDate {
@@ -115,15 +143,83 @@ export class AgingService {
          ON CONFLICT (tenant_id) DO UPDATE SET bucket_edges = EXCLUDED.bucket_edges, updated_by = EXCLUDED.updated_by, updated_at = now()`,
         [ctx.tenantId, edges, ctx.actor.id],
       );
+      const [{ folded_through: folded, timezone }] = (await tx.em.query(
+        `SELECT to_char(s.folded_through, 'YYYY-MM-DD') AS folded_through, t.timezone FROM aging_settings s JOIN tenants t ON t.id = s.tenant_id WHERE s.tenant_id = $1`,
+        [ctx.tenantId],
+      )) as { folded_through: IsoDate | null; timezone: string }[];
+      const today = todayIn(timezone, this.clock());
+      if (folded && !tailsAnswer(folded, edges, addDays(today, -FOLD_MARGIN_DAYS))) {
+        await this.unfoldTails(tx, folded);
+        await this.foldTails(tx, today);
+      }
       await this.audit.record(tx, { action: 'aging.buckets_set', subjectType: 'Tenant', subjectId: ctx.tenantId, data: { edges } });
       await this.announce(tx, AgingChangeReason.SETTINGS);
     });
     return { bucketEdges: edges, buckets: bucketDefinitions(edges) };
   }
 
+  /**
+   * Folds the rollup rows of invoices due on or before today - last edge - 1 - FOLD_MARGIN_DAYS
+   * into one row per group (`aging_rollup_tails`): whatever day at or after that margin is asked,
+   * they are in the last bucket, so the report reads one row per group for them instead of one
+   * per group and due date. The daily rollover calls it in its transaction. Rows the triggers
+   * write later for those old due dates (a payment on an old invoice) stay per due date until
+   * the next fold; readers add both.
+   */
+  async foldTails(ctx: RequestContext, today: IsoDate): Promise<{ foldedThrough: IsoDate; groups: number }> {
+    return inTransaction(ctx, async (tx) => {
+      await tx.em.query(`INSERT INTO aging_settings (tenant_id, bucket_edges, updated_by) VALUES ($1, $2::int[], 'system') ON CONFLICT (tenant_id) DO NOTHING`, [ctx.tenantId, [...DEFAULT_BUCKET_EDGES]]);
+      const [s] = (await tx.em.query(`SELECT bucket_edges, to_char(folded_through, 'YYYY-MM-DD') AS folded_through FROM aging_settings WHERE tenant_id = $1 FOR UPDATE`, [ctx.tenantId])) as {
+        bucket_edges: number[];
+        folded_through: IsoDate | null;
+      }[];
+      let through = addDays(today, -(s.bucket_edges[s.bucket_edges.length - 1] + 1 + FOLD_MARGIN_DAYS));
+      if (s.folded_through && s.folded_through > through) through = s.folded_through;
+      // Lock in key order first, the order the triggers lock in, then move.
+      await tx.em.query(
+        `SELECT count(*) FROM (SELECT 1 FROM aging_rollups WHERE tenant_id = $1 AND due_date <= $2::date ORDER BY ${ROLLUP_DIMS}, due_date FOR UPDATE) l`,
+        [ctx.tenantId, through],
+      );
+      const folded = (await tx.em.query(
+        `WITH moved AS (DELETE FROM aging_rollups WHERE tenant_id = $1 AND due_date <= $2::date RETURNING ${ROLLUP_DIMS}, due_date, open_minor, invoice_count)
+         INSERT INTO aging_rollup_tails AS t (${ROLLUP_DIMS}, open_minor, invoice_count, open_due_days)
+         SELECT ${ROLLUP_DIMS}, sum(open_minor), sum(invoice_count)::int, sum(open_minor::numeric * (due_date - DATE '1970-01-01')) FROM moved
+         GROUP BY ${ROLLUP_DIMS} ORDER BY ${ROLLUP_DIMS}
+         ON CONFLICT ON CONSTRAINT aging_rollup_tails_key DO UPDATE SET open_minor = t.open_minor + EXCLUDED.open_minor,
+           invoice_count = t.invoice_count + EXCLUDED.invoice_count, open_due_days = t.open_due_days + EXCLUDED.open_due_days
+         RETURNING 1`,
+        [ctx.tenantId, through],
+      )) as unknown[];
+      await tx.em.query(`DELETE FROM aging_rollup_tails WHERE tenant_id = $1 AND open_minor = 0 AND invoice_count = 0 AND open_due_days = 0`, [ctx.tenantId]);
+      await tx.em.query(`UPDATE aging_settings SET folded_through = $2 WHERE tenant_id = $1`, [ctx.tenantId, through]);
+      return { foldedThrough: through, groups: folded.length };
+    });
+  }
+
+  /**
+   * Puts the folded tails back per due date, rebuilt from the open invoices due by then (edges
+   * widened past the fold need them). Safe beside writers: a trigger's change to a row deleted
+   * here waits for this transaction and then lands on the rebuilt row, and the rebuild reads
+   * only committed invoices.
+   */
+  private async unfoldTails(tx: RequestContext, foldedThrough: IsoDate): Promise<void> {
+    await tx.em.query(`DELETE FROM aging_rollup_tails WHERE tenant_id = $1`, [tx.tenantId]);
+    await tx.em.query(`DELETE FROM aging_rollups WHERE tenant_id = $1 AND due_date <= $2::date`, [tx.tenantId, foldedThrough]);
+    await tx.em.query(
+      `INSERT INTO aging_rollups AS r (${ROLLUP_DIMS}, due_date, open_minor, invoice_count)
+       SELECT i.tenant_id, i.entity_id, c.segment, c.owner_user_id, i.currency, i.billing_model, i.due_date, sum(i.open_balance_minor), count(*)::int
+       FROM invoices i JOIN customers c ON c.id = i.customer_id
+       WHERE i.tenant_id = $1 AND i.status = 'OPEN' AND i.open_balance_minor > 0 AND i.due_date <= $2::date
+       GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
+       ON CONFLICT ON CONSTRAINT aging_rollups_key DO UPDATE SET open_minor = r.open_minor + EXCLUDED.open_minor, invoice_count = r.invoice_count + EXCLUDED.invoice_count`,
+      [tx.tenantId, foldedThrough],
+    );
+    await tx.em.query(`UPDATE aging_settings SET folded_through = NULL WHERE tenant_id = $1`, [tx.tenantId]);
+  }
+
   /** Tells every subscriber (in every API process, after commit) that aging figures may have moved. */
   async announce(ctx: RequestContext, reason: AgingChangeReason): Promise<void> {
-    await emitEvent(ctx.em, { type: AGING_CHANGED, tenantId: ctx.tenantId, payload: { reason } satisfies AgingChangedPayload });
+    await announceAgingChange(ctx.em, ctx.tenantId, reason);
   }
 
   async fxTable(ctx: RequestContext, functionalCurrency?: string): Promise<FxTable> {
@@ -172,14 +268,35 @@ export class AgingService {
     return rows.map((r) => ({ ...r, functionalCurrency: s.functionalCurrency }));
   }
 
+  /**
+   * One statement in the usual case: the aggregate is planned with the settings last read for the
+   * tenant and returns the current settings' signature beside its rows; when they differ (edges,
+   * zone, fold or functional currency changed meanwhile) it runs again with the new ones.
+   */
   async report(ctx: RequestContext, args: AgingArgs): Promise<AgingReport> {
-    const t = await this.settings(ctx);
+    let known = this.lastSettings.get(ctx.tenantId) ?? (await this.readSettings(ctx));
+    for (let attempt = 0; ; attempt++) {
+      const { rows, asOf } = await this.aggregate(ctx, args, known.t);
+      const current = rows.length ? rows[0].settings : (await this.readSettings(ctx)).signature;
+      if (current === known.signature || attempt > 0) {
+        const t = known.t;
+        const mode = args.currencyMode ?? AgingCurrencyMode.ORIGINAL;
+        const groupBy = ORDER.filter((d) => args.groupBy.includes(d));
+        return this.assemble(rows, { asOf, mode, groupBy, tenant: t, fx: mode === AgingCurrencyMode.FUNCTIONAL ? await this.fxTable(ctx, t.functionalCurrency) : null });
+      }
+      known = await this.readSettings(ctx);
+    }
+  }
+
+  private async aggregate(ctx: RequestContext, args: AgingArgs, t: TenantAging): Promise<{ rows: AggRow[]; asOf: IsoDate }> {
     const asOf = args.asOf ?? this.today(t);
-    const mode = args.currencyMode ?? AgingCurrencyMode.ORIGINAL;
     const groupBy = ORDER.filter((d) => args.groupBy.includes(d));
     const f = args.filter ?? {};
     const p = new SqlParams(ctx.tenantId, asOf, t.edges);
-    const source = rollupCanAnswer(groupBy, f) ? rollupSource('$1', f, p) : openInvoicesSource('$1', f, asOf, p);
+    const source =
+      rollupCanAnswer(groupBy, f) && tailsAnswer(t.foldedThrough, t.edges, asOf)
+        ? rollupSource('$1', f, p, { foldedThroughParam: t.foldedThrough ? p.add(t.foldedThrough) : null })
+        : openInvoicesSource('$1', f, asOf, p);
     const cols = [...new Set([...groupBy.map((d) => DIMENSION_COLUMN[d]), 'currency'])];
     const agg = `SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${bucketSql('s.due_date', '$2', '$3')} AS bucket, sum(s.open_minor)::text AS open, sum(s.invoice_count)::int AS n
       FROM (${source}) s GROUP BY ${cols.map((c) => `s.${c}`).join(', ')}, bucket`;
@@ -197,8 +314,8 @@ export class AgingService {
       names.push('cu.name AS customer_name');
       joins.push('LEFT JOIN customers cu ON cu.id = g.customer_id');
     }
-    const rows = (await ctx.em.query(`SELECT g.*${names.map((n) => `, ${n}`).join('')} FROM (${agg}) g ${joins.join(' ')}`, p.values)) as AggRow[];
-    return this.assemble(rows, { asOf, mode, groupBy, tenant: t, fx: mode === AgingCurrencyMode.FUNCTIONAL ? await this.fxTable(ctx, t.functionalCurrency) : null });
+    const sql = `SELECT g.*${names.map((n) => `, ${n}`).join('')}, ${SIGNATURE_SQL('$1')} AS settings FROM (${agg}) g ${joins.join(' ')}`;
+    return { rows: (await ctx.em.query(sql, p.values)) as AggRow[], asOf };
   }
 
   private assemble(rows: AggRow[], o: { asOf: IsoDate; mode: AgingCurrencyMode; groupBy: AgingDimension[]; tenant: TenantAging; fx: FxTable | null }): AgingReport {
@@ -209,12 +326,13 @@ export class AgingService {
     const byKey = new Map<string, Acc>();
     const totals = new Map<string, Acc>();
     const groupCols = o.groupBy.map((d) => DIMENSION_COLUMN[d]);
-    const add = (map: Map<string, Acc>, keyObj: Record<string, string | null>, group: AgingRow['group'], currency: string, bucket: number, amount: bigint, n: number) => {
-      const key = encodeKey(keyObj);
-      let acc = map.get(key);
+    // Maps are keyed by the key's JSON; the base64url row key is made once per row of the report.
+    const add = (map: Map<string, Acc>, keyObj: Record<string, string | null>, group: () => AgingRow['group'], currency: string, bucket: number, amount: bigint, n: number) => {
+      const raw = JSON.stringify(keyObj);
+      let acc = map.get(raw);
       if (!acc) {
-        acc = { key, group, currency, amounts: buckets.map(() => 0n), counts: buckets.map(() => 0) };
-        map.set(key, acc);
+        acc = { key: encodeKey(keyObj), group: group(), currency, amounts: buckets.map(() => 0n), counts: buckets.map(() => 0) };
+        map.set(raw, acc);
       }
       acc.amounts[bucket] += amount;
       acc.counts[bucket] += n;
@@ -226,7 +344,7 @@ export class AgingService {
       const keyObj: Record<string, string | null> = {};
       for (const c of groupCols) keyObj[KEY_LETTER[c]] = (r as unknown as Record<string, string | null>)[c] ?? null;
       if (!functional) keyObj.cur = r.currency;
-      const group = {
+      const group = () => ({
         entityId: r.entity_id ?? null,
         entityCode: r.entity_code ?? null,
         entityName: r.entity_name ?? null,
@@ -237,9 +355,9 @@ export class AgingService {
         customerName: r.customer_name ?? null,
         currency: groupCols.includes('currency') ? r.currency : null,
         billingModel: (r.billing_model ?? null) as BillingModel | null,
-      };
+      });
       add(byKey, keyObj, group, currency, r.bucket, amount, r.n);
-      add(totals, functional ? {} : { cur: r.currency }, emptyGroup(), currency, r.bucket, amount, r.n);
+      add(totals, functional ? {} : { cur: r.currency }, emptyGroup, currency, r.bucket, amount, r.n);
     }
     const toRow = (a: Acc): AgingRow => ({
       key: a.key,
@@ -253,7 +371,10 @@ export class AgingService {
       invoiceCount: a.counts.reduce((x, y) => x + y, 0),
     });
     const sortKey = (a: Acc) => [a.group.entityCode, a.group.segment, a.group.collectorName, a.group.customerName, a.group.currency, a.group.billingModel, a.currency].map((v) => v ?? '\uffff').join('\u0000');
-    const list = [...byKey.values()].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+    const list = [...byKey.values()]
+      .map((a) => ({ a, k: sortKey(a) }))
+      .sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0))
+      .map((x) => x.a);
     const totalRows = [...totals.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1));
     if (functional && totalRows.length === 0) totalRows.push({ key: encodeKey({}), group: emptyGroup(), currency: o.tenant.functionalCurrency, amounts: buckets.map(() => 0n), counts: buckets.map(() => 0) });
     return {

@@ -2,7 +2,7 @@ import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput } from '../../platform/errors';
 import { Money } from '../../platform/graphql/money.type';
 import { addDays, daysBetween, isIsoDate, type IsoDate } from '../../platform/time/dates';
-import { dimensionConditions, SqlParams } from './aging-sql';
+import { dimensionConditions, openInvoicesSource, rollupSource, SqlParams, tailsAnswer } from './aging-sql';
 import type { AgingService, TenantAging } from './aging.service';
 import { bucketSql, DEFAULT_BUCKET_EDGES } from './bucket-edges';
 import { averageDaysDelinquent, bestPossibleDso, collectionEffectivenessIndex, countbackDso, percentCurrent, standardDso, type MonthOfSales } from './collection-metrics';
@@ -45,14 +45,21 @@ function monthsBack(asOf: IsoDate, n: number): { from: IsoDate; to: IsoDate; day
 export class MetricsService {
   constructor(private readonly aging: AgingService) {}
 
-  /** Receivables as of a day from the rollups, by (entity, segment, currency). */
+  /**
+   * Receivables as of a day from the rollups (with the folded tails when they answer for that
+   * day, else from the open invoices), by (entity, segment, currency): amounts, counts and the
+   * amount x days past due.
+   */
   private async receivablesRows(ctx: RequestContext, asOf: IsoDate, t: TenantAging, f: MetricsFilter) {
     const p = new SqlParams(ctx.tenantId, asOf, t.edges);
-    const where = ['r.tenant_id = $1', 'r.invoice_count <> 0', ...dimensionConditions('r', f, p)];
+    const source = tailsAnswer(t.foldedThrough, t.edges, asOf)
+      ? rollupSource('$1', f, p, { foldedThroughParam: t.foldedThrough ? p.add(t.foldedThrough) : null, dueDays: true })
+      : openInvoicesSource('$1', f, asOf, p, { dueDays: true });
+    // amount x max(asOf - due, 0) = amount x (asOf - 1970-01-01) - amount x (due - 1970-01-01) for rows already due
     return (await ctx.em.query(
-      `SELECT r.entity_id, r.segment, r.currency, ${bucketSql('r.due_date', '$2', '$3')} AS bucket, sum(r.open_minor)::text AS open,
-         sum(r.open_minor::numeric * GREATEST($2::date - r.due_date, 0))::text AS weighted, sum(r.invoice_count)::int AS n
-       FROM aging_rollups r WHERE ${where.join(' AND ')} GROUP BY r.entity_id, r.segment, r.currency, bucket`,
+      `SELECT s.entity_id, s.segment, s.currency, ${bucketSql('s.due_date', '$2', '$3')} AS bucket, sum(s.open_minor)::text AS open,
+         sum(CASE WHEN s.due_date >= $2::date THEN 0 ELSE s.open_minor::numeric * ($2::date - DATE '1970-01-01') - s.due_days END)::text AS weighted, sum(s.invoice_count)::int AS n
+       FROM (${source}) s GROUP BY s.entity_id, s.segment, s.currency, bucket`,
       p.values,
     )) as { entity_id: string; segment: string | null; currency: string; bucket: number; open: string; weighted: string; n: number }[];
   }
@@ -104,7 +111,7 @@ export class MetricsService {
 
   /**
    * The tenant's day changed (`today` is the new local date): snapshot the day that ended,
-   * drop emptied rollup rows, and tell subscribers that every invoice may have changed bucket.
+   * fold the day's rollup stripes back into one row per key, drop emptied rows, and tell subscribers that every invoice may have changed bucket.
    * Idempotent per day.
    */
   async rollover(ctx: RequestContext, today: IsoDate): Promise<boolean> {
@@ -113,6 +120,9 @@ export class MetricsService {
       const [s] = (await tx.em.query(`SELECT to_char(rolled_over_on, 'YYYY-MM-DD') AS rolled FROM aging_settings WHERE tenant_id = $1 FOR UPDATE`, [ctx.tenantId])) as { rolled: string | null }[];
       if (s.rolled && s.rolled >= today) return false;
       await this.takeSnapshot(tx, addDays(today, -1));
+      // Invoices now past the last edge (and the margin) leave the per-due-date rows for their group's folded tail.
+      await this.aging.foldTails(tx, today);
+      await tx.em.query(`SELECT fold_rollup_stripes($1)`, [ctx.tenantId]);
       await tx.em.query(`DELETE FROM aging_rollups WHERE tenant_id = $1 AND invoice_count = 0 AND open_minor = 0`, [ctx.tenantId]);
       await tx.em.query(`DELETE FROM sales_rollups WHERE tenant_id = $1 AND invoice_count = 0 AND total_minor = 0`, [ctx.tenantId]);
       await tx.em.query(`UPDATE aging_settings SET rolled_over_on = $2 WHERE tenant_id = $1`, [ctx.tenantId, today]);

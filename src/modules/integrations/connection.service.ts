@@ -81,10 +81,25 @@ export class ConnectionService {
     return row;
   }
 
-  /** The connector with its credentials opened: only ever held in memory for one call. */
-  erp(row: ConnectionRow): ErpConnector {
+  /**
+   * The connector with its credentials opened: only ever held in memory for one call. With `ctx`
+   * (outside any transaction), credentials the connector renews (QuickBooks' refreshed OAuth
+   * tokens) are sealed and stored at once, and re-read before a refresh another worker made.
+   */
+  erp(row: ConnectionRow, ctx?: RequestContext): ErpConnector {
     const creds = row.credentials_enc ? (JSON.parse(this.box.open(row.credentials_enc, row.tenant_id)) as Record<string, unknown>) : {};
-    return erpConnectorFor(row.kind, connectionConfigSchemas[row.kind].parse(row.config), creds);
+    const store = ctx
+      ? {
+          load: async () => {
+            const [r]: { credentials_enc: string | null }[] = await ctx.em.query(`SELECT credentials_enc FROM integration_connections WHERE tenant_id = $1 AND id = $2`, [row.tenant_id, row.id]);
+            return r?.credentials_enc ? (JSON.parse(this.box.open(r.credentials_enc, row.tenant_id)) as Record<string, string>) : null;
+          },
+          save: async (renewed: object) => {
+            await ctx.em.query(`UPDATE integration_connections SET credentials_enc = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.tenant_id, row.id, this.box.seal(JSON.stringify(renewed), row.tenant_id)]);
+          },
+        }
+      : null;
+    return erpConnectorFor(row.kind, connectionConfigSchemas[row.kind].parse(row.config), creds, store);
   }
 
   private async cursors(ctx: RequestContext, ids: string[]): Promise<Map<string, SyncCursor[]>> {

@@ -12,6 +12,7 @@ import { PaymentMethod } from '../payments/payment.entity';
 import { PaymentTermsKind } from '../invoices/payment-terms';
 import type { ConnectionRow, ConnectionService } from './connection.service';
 import { connectionConfigSchemas, retryPolicyOf } from './connector-registry';
+import { crmOf, syncCrmAccounts } from './crm-sync';
 import { returned } from './sql-rows';
 import { SyncRunStatus, type SyncError, type SyncRun, type SyncStreamCount } from './dto/integration.types';
 
@@ -129,12 +130,15 @@ export class SyncService {
     const config = connectionConfigSchemas[conn.kind].parse(conn.config);
     const state = { counts: run.counts ?? {}, errors: run.errors ?? [], pages: run.pages };
     try {
-      const connector = this.connections.erp(conn);
-      for (const stream of ERP_STREAM_ORDER) {
+      const connector = this.connections.erp(conn, ctx);
+      // CRM connections (HubSpot) pull accounts onto customers instead of the ERP streams.
+      const crm = crmOf(connector);
+      if (crm) await syncCrmAccounts(ctx, { connectionId: conn.id, runId: run.id, crm, config, state, onCustomersChanged: (ids) => this.invoices.onCustomersChanged(ctx, ids) });
+      for (const stream of crm ? [] : ERP_STREAM_ORDER) {
         for (;;) {
           const [cur]: { cursor: string | null }[] = await ctx.em.query(`SELECT cursor FROM sync_cursors WHERE connection_id = $1 AND stream = $2`, [conn.id, stream]);
           const page = await connector.pull(stream, cur?.cursor ?? null, { pageSize: config.pageSize });
-          await this.writePage(ctx, conn, run.id, stream, page.items, page.nextCursor ?? cur?.cursor ?? null, state, config.defaultEntityCode ?? null);
+          await this.writePage(ctx, conn, run.id, stream, page.items, page.nextCursor ?? cur?.cursor ?? null, state, config.defaultEntityCode ?? null, page.deleted ?? []);
           if (!page.hasMore) break;
           if (config.minIntervalMs) await sleep(config.minIntervalMs);
         }
@@ -181,6 +185,7 @@ export class SyncService {
     nextCursor: string | null,
     state: { counts: RunRow['counts']; errors: SyncError[]; pages: number },
     defaultEntity: string | null,
+    deleted: string[] = [],
   ): Promise<void> {
     const counts = { ...zero(), ...(state.counts[stream] ?? {}) };
     const errors: SyncError[] = [];
@@ -226,6 +231,7 @@ export class SyncService {
           for (const m of items as ErpCreditMemo[]) await this.creditMemo(tx, m, counts, fail);
         }
       }
+      for (const externalId of deleted) await this.deletedAtSource(tx, conn, stream, externalId, counts, fail, followUp.customers);
       await em.query(
         `INSERT INTO sync_cursors (tenant_id, connection_id, stream, cursor, pages) VALUES ($1, $2, $3, $4, 1)
          ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, pages = sync_cursors.pages + 1, updated_at = now()`,
@@ -239,6 +245,48 @@ export class SyncService {
     });
     if (after.customers.length) this.invoices.onCustomersChanged(ctx, [...new Set(after.customers)]);
     if (after.payments.length) await this.application.apply(ctx, after.payments);
+  }
+
+  /**
+   * A record the ERP deleted or voided: an invoice is voided (once: a void invoice, or one never
+   * synced, is unchanged); one with payments applied is reported, as is a synced payment (reverse
+   * it with reversePayment). Customers and credit memos deleted at the source are left as they are.
+   */
+  private async deletedAtSource(
+    tx: RequestContext,
+    conn: ConnectionRow,
+    stream: ErpStream,
+    externalId: string,
+    counts: ReturnType<typeof zero>,
+    fail: (ext: string, field: string | null, msg: string) => void,
+    customers: string[],
+  ): Promise<void> {
+    if (stream === ErpStream.PAYMENTS) {
+      const [p] = await tx.em.query(`SELECT 1 FROM payments WHERE tenant_id = $1 AND source = $2 AND external_id = $3`, [tx.tenantId, `erp:${conn.id}`, externalId]);
+      if (p) fail(externalId, null, 'deleted or voided in the ERP; reverse the payment in Recoup (reversePayment)');
+      else counts.unchanged++;
+      return;
+    }
+    if (stream !== ErpStream.INVOICES) {
+      counts.unchanged++;
+      return;
+    }
+    const [inv]: { id: string; status: string; customer_id: string }[] = await tx.em.query(`SELECT id, status, customer_id FROM invoices WHERE tenant_id = $1 AND external_id = $2`, [tx.tenantId, externalId]);
+    if (!inv || inv.status === 'VOID') {
+      counts.unchanged++;
+      return;
+    }
+    try {
+      await tx.em.query('SAVEPOINT erp_void');
+      await this.invoices.void(tx, inv.id, 'deleted or voided in the ERP');
+      await tx.em.query('RELEASE SAVEPOINT erp_void');
+      counts.updated++;
+      customers.push(inv.customer_id);
+    } catch (err) {
+      await tx.em.query('ROLLBACK TO SAVEPOINT erp_void');
+      if (!(err instanceof AppError)) throw err;
+      fail(externalId, String(err.extensions.field ?? '') || null, `deleted or voided in the ERP, but ${err.message}`);
+    }
   }
 
   /** Credit memos are keyed by number: one that exists already is left as it is. */

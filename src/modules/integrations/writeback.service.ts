@@ -125,7 +125,7 @@ export class WriteBackService {
     const call: WriteBackCall = { operation: row.operation, idempotencyKey: row.idempotency_key, payload: row.payload };
     const config = connectionConfigSchemas[conn.kind].parse(conn.config);
     try {
-      const connector = this.connections.erp(conn);
+      const connector = this.connections.erp(conn, ctx);
       if (row.outcome_unknown) {
         const state = await connector.reconcile(call);
         if (state === 'APPLIED') return this.settle(ctx, row, WriteBackStatus.APPLIED, { reconciled: true });

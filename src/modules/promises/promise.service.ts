@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import { inTransaction, type RequestContext } from '../../platform/context';
+import { announceAgingChange } from '../aging/aging-events';
+import { AgingChangeReason } from '../aging/dto/aging.types';
 import { keysetPage } from '../../platform/db/keyset';
 import { badInput, notFound } from '../../platform/errors';
 import type { Connection } from '../../platform/graphql/connection';
@@ -58,6 +60,8 @@ export interface ResolveOutcome {
 export class PromiseService {
   /** Called after promises are made or broken, with the customers to re-evaluate (set by the composition root). */
   onChange: (ctx: RequestContext, customerIds: string[]) => void = () => undefined;
+  /** Run in the transaction that marks a promise BROKEN (e.g. the promise.broken webhook; set by the composition root). */
+  readonly onBroken: ((tx: RequestContext, p: { promiseId: string; customerId: string; invoiceIds: string[]; amountMinor: string; currency: string; promisedOn: string }) => Promise<void>)[] = [];
 
   constructor(
     private readonly tasks: TaskService,
@@ -150,6 +154,7 @@ export class PromiseService {
           resolvedAt: null,
         }),
       );
+      await announceAgingChange(tx.em, ctx.tenantId, AgingChangeReason.PROMISES);
       await this.audit.record(tx, {
         action: 'promise_to_pay.created',
         subjectType: 'PromiseToPay',
@@ -200,6 +205,7 @@ export class PromiseService {
         else if (asOf > until) next = receivedMinor > 0n ? PromiseStatus.PARTIALLY_KEPT : PromiseStatus.BROKEN;
         if (!next) return null;
         await tx.em.query(`UPDATE promises_to_pay SET status = $3, received_minor = $4, resolved_on = $5, resolved_at = now() WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, id, next, receivedMinor.toString(), asOf]);
+        await announceAgingChange(tx.em, ctx.tenantId, AgingChangeReason.PROMISES);
         await this.audit.record(tx, {
           action: `promise_to_pay.${next.toLowerCase()}`,
           subjectType: 'PromiseToPay',
@@ -221,6 +227,9 @@ export class PromiseService {
             priority: 2,
             source: { kind: 'PROMISE', id },
           });
+        }
+        if (next === PromiseStatus.BROKEN) {
+          for (const hook of this.onBroken) await hook(tx, { promiseId: id, customerId: p.customer_id, invoiceIds: p.invoice_ids, amountMinor: amount.toString(), currency: p.currency, promisedOn: p.promised_date });
         }
         return next;
       });

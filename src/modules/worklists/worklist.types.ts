@@ -31,7 +31,7 @@ registerEnumType(AssignmentRuleKind, { name: 'AssignmentRuleKind', description: 
 registerEnumType(ScoreTermKind, { name: 'ScoreTermKind' });
 
 /** What raised a task; with the source id it makes task creation idempotent. */
-export type TaskSourceKind = 'ACTION' | 'PROMISE' | 'PAYMENT' | 'APPROVAL' | 'DISPUTE' | 'DISPUTE_CONFIRM' | 'MANUAL';
+export type TaskSourceKind = 'ACTION' | 'PROMISE' | 'PAYMENT' | 'APPROVAL' | 'DISPUTE' | 'DISPUTE_CONFIRM' | 'MANUAL' | 'INBOUND_SUGGESTION';
 
 // ---- rules (object and input types mirror each other) ----
 

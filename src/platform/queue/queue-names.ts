@@ -10,4 +10,6 @@ export enum QueueName {
   INTEGRATIONS = 'integrations',
   /** Outbound webhook deliveries and their retries. */
   WEBHOOKS = 'webhooks',
+  /** Payment behaviour, segmentation and recommendations (daily), and policy backtests. */
+  BEHAVIOUR = 'behaviour',
 }

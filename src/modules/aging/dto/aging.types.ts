@@ -40,6 +40,10 @@ export enum AgingChangeReason {
   DAY_ROLLOVER = 'DAY_ROLLOVER',
   SETTINGS = 'SETTINGS',
   FX_RATES = 'FX_RATES',
+  /** A pause or exclusion started or ended (the PAUSED cut). */
+  PAUSES = 'PAUSES',
+  /** A promise to pay was made, kept, broken or cancelled (the PROMISED cut). */
+  PROMISES = 'PROMISES',
 }
 registerEnumType(AgingChangeReason, { name: 'AgingChangeReason' });
 
