@@ -37,7 +37,8 @@ import type { Logger } from '../platform/logging/logger';
 import { Action } from './actions/action.entity';
 import { ActionResolver } from './actions/action.resolver';
 import { ActionService } from './actions/action.service';
-import { HookRegistry, RecordingConnector } from './actions/connectors';
+import { HookRegistry, RecordingConnector, type WriteBackConnector } from './actions/connectors';
+import { EngineWriteBacks } from './integrations/engine-write-backs';
 import { DispatchService } from './actions/dispatch.service';
 import type { Messenger } from './actions/messenger';
 import { Task } from './actions/task.entity';
@@ -229,7 +230,14 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
     // A provider's definite no fails at once; anything else (timeouts, 5xx, a deadlock) is retried with backoff.
     isRetryable: (err) => !(err instanceof PermanentSendError),
   };
-  const tierActions = new TierActionExecutor(hooks, new RecordingConnector('erp'), new RecordingConnector('crm'), audit, async (ctx, action, to) => {
+  // Outcomes for the ERP and CRM: recorded, and queued to the tenant's connection once the integrations module is built (below).
+  const writeBackTo = (name: 'erp' | 'crm') => {
+    const c: WriteBackConnector & { target: WriteBackConnector } = { name, target: new RecordingConnector(name), send: (ctx, call) => c.target.send(ctx, call) };
+    return c;
+  };
+  const erpOut = writeBackTo('erp');
+  const crmOut = writeBackTo('crm');
+  const tierActions = new TierActionExecutor(hooks, erpOut, crmOut, audit, async (ctx, action, to) => {
     const locale = (await messageModels.customerLocale(ctx, action.customerId)) ?? 'en';
     const model = await messageModels.forCustomer(ctx, action.customerId, { key: 'internal-escalation', locale, step: { key: `tier-${action.tier}`, tone: 'FIRM', offsetDays: 0 } });
     const rendered = await templates.render(ctx, { key: 'internal-escalation', locale, channel: MessageChannel.INTERNAL, model });
@@ -249,7 +257,7 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   // Disputes, approvals and audit: resolutions through approvals, credit holds under the tenant's
   // rules, dispute nudges through the outbox, every send audited, the audit hash chain.
   disputes.credits = credits;
-  const creditHolds = new CreditHoldService(approvals, actions, new RecordingConnector('erp'), audit);
+  const creditHolds = new CreditHoldService(approvals, actions, erpOut, audit);
   tierActions.gates.set('CREDIT_HOLD', (ctx, action) => creditHolds.gate(ctx, action));
   dispatch.audit = audit;
   const sendNudge = disputeNudgeSender({ messageModels, templates, outreach });
@@ -283,6 +291,8 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   const behaviourServices = { behaviour, segmentation, recommendations, backtests };
   const services = { ...behaviourServices, ...worklistServices, aging, metrics, agingFeeds, ledger, approvals, paymentHooks, paymentRules, paymentApplication, payments, credits, creditHolds, auditChain, audit, tenants, apiKeys, users, onboarding, legalEntities, customers, invoices, demo, messageModels, templates, outreach, policies, evaluation, previews, pauses, disputes, actions, hooks, dispatch };
   const integrations = createIntegrations(config, { audit, customers, invoices, payments, paymentApplication, credits, disputes });
+  erpOut.target = new EngineWriteBacks('erp', integrations.services.writeBacks);
+  crmOut.target = new EngineWriteBacks('crm', integrations.services.writeBacks);
   promises.onBroken.push((tx, p) => integrations.services.webhookEvents.promiseBroken(tx, p));
 
   const resolvers = new Map<unknown, unknown>([
