@@ -1,4 +1,4 @@
-import { Repeater } from '@graphql-yoga/subscription';
+import { flatMapEvents } from '../../platform/events/flat-map';
 import { Arg, Args, Authorized, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { Role } from '../../platform/auth/roles';
 import type { RequestContext } from '../../platform/context';
@@ -104,27 +104,13 @@ export class WorklistResolver {
       const want = (args as { collectorId?: string | null }).collectorId ?? null;
       const apiKeys = keyService;
       const source = gql.pubSub.subscribe(WORKLIST_CHANGED);
-      return new Repeater<WorklistChange>(async (push, stop) => {
-        const it = source[Symbol.asyncIterator]();
-        let stopped = false;
-        void stop.then(() => {
-          stopped = true;
-          void it.return?.();
-        });
-        while (!stopped) {
-          const next = await it.next();
-          if (next.done) break;
-          const e = next.value as DomainEvent;
-          if (e.tenantId !== actor.tenantId) continue;
-          const changes = (e.payload as unknown as WorklistChangedPayload).changes.filter((c) => want === null || c.collectorId === want);
-          if (!changes.length) continue;
-          if (actor.kind === 'api_key' && apiKeys && !(await apiKeys.stillAllowed(ctx, [actor.id], Role.VIEWER)).has(actor.id)) {
-            stop(forbidden('This API key was revoked'));
-            break;
-          }
-          for (const c of changes) await push(c);
-        }
-        stop();
+      return flatMapEvents(source, async (ev): Promise<WorklistChange[]> => {
+        const e = ev as DomainEvent;
+        if (e.tenantId !== actor.tenantId) return [];
+        const changes = (e.payload as unknown as WorklistChangedPayload).changes.filter((c) => want === null || c.collectorId === want);
+        if (!changes.length) return [];
+        if (actor.kind === 'api_key' && apiKeys && !(await apiKeys.stillAllowed(ctx, [actor.id], Role.VIEWER)).has(actor.id)) throw forbidden('This API key was revoked');
+        return changes;
       });
     },
   })

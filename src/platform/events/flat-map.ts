@@ -2,9 +2,10 @@ import { Repeater } from '@graphql-yoga/subscription';
 
 /**
  * Maps each event of a subscription source to zero or more values. Unsubscribing ends the
- * source at once (a plain async generator would wait for the next event to notice).
+ * source at once (a plain async generator would wait for the next event to notice); an error
+ * thrown by `fn` (e.g. a key revoked since connect) ends the subscription with that error.
  */
-export function flatMapEvents<T, U>(source: AsyncIterable<T>, fn: (t: T) => U[]): AsyncIterableIterator<U> {
+export function flatMapEvents<T, U>(source: AsyncIterable<T>, fn: (t: T) => U[] | Promise<U[]>): AsyncIterableIterator<U> {
   return new Repeater<U>(async (push, stop) => {
     const it = source[Symbol.asyncIterator]();
     let stopped = false;
@@ -15,7 +16,14 @@ export function flatMapEvents<T, U>(source: AsyncIterable<T>, fn: (t: T) => U[])
     while (!stopped) {
       const next = await it.next();
       if (next.done) break;
-      for (const value of fn(next.value)) await push(value);
+      let values: U[];
+      try {
+        values = await fn(next.value);
+      } catch (err) {
+        stop(err);
+        break;
+      }
+      for (const value of values) await push(value);
     }
     stop();
   });
