@@ -69,7 +69,7 @@ import { registerAgingJobs } from './aging/jobs/aging-rollover.job';
 import { MetricsResolver } from './aging/metrics.resolver';
 import { MetricsService } from './aging/metrics.service';
 import type express from 'express';
-import { ApprovalRequest } from './approvals/approval-request.entity';
+import { ApprovalKind, ApprovalRequest } from './approvals/approval-request.entity';
 import { ApprovalResolver } from './approvals/approval.resolver';
 import { ApprovalService } from './approvals/approval.service';
 import { CreditHoldService } from './approvals/credit-hold.service';
@@ -218,6 +218,17 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   const previews = new PreviewService(policies, evaluation);
   const pauses = new PauseService(audit);
   const approvals = new ApprovalService(audit);
+  // Publishing a policy that reaches strategic accounts goes through POLICY_PUBLISH approvals when the tenant's rules say so.
+  policies.approvals = {
+    required: async (ctx) => (await approvals.plan(ctx, ApprovalKind.POLICY_PUBLISH, { amountMinor: null, currency: null, customerTier: null })).outcome !== 'NOT_REQUIRED',
+    request: (ctx, i) =>
+      approvals.request(ctx, { kind: ApprovalKind.POLICY_PUBLISH, subjectType: 'DunningPolicy', subjectId: i.policyId, payload: { policyId: i.policyId, versionId: i.versionId, effectiveFrom: i.effectiveFrom }, reason: i.reason }),
+  };
+  approvals.registerHandler(ApprovalKind.POLICY_PUBLISH, {
+    onApproved: async (tx, req) => {
+      await policies.publishNow(tx, String(req.payload.policyId), String(req.payload.versionId), (req.payload.effectiveFrom as string | null) ?? null);
+    },
+  });
   // Worklists (task lifecycle, scoring, assignment): every producer raises its tasks through TaskService.
   const worklistRules = new WorklistRulesService(audit);
   const tasks = new TaskService(worklistRules, audit);

@@ -412,4 +412,24 @@ describe('disputes, approvals and the audit trail, day by day through the API', 
     const tail = dataOf(await t.gql(VerifyAuditChainDocument, { from: new Date(new Date(later.occurred_at).getTime() + 1).toISOString() }, managerKey)).verifyAuditChain;
     expect(tail.ok).toBe(true);
   });
+  it('a policy reaching strategic accounts is published only through an approval the requester cannot give', async () => {
+    const created = dataOf(await t.gql(CreateDunningPolicyDocument, { input: { name: 'Strategic care', definition: typicalPolicy } })).createDunningPolicy.policy!;
+    dataOf(await t.gql(AssignDunningPolicyDocument, { policyId: created.id, scope: 'SEGMENT', value: 'STRATEGIC' }));
+    dataOf(await t.gql(SetApprovalRulesDocument, { rules: [{ kind: 'POLICY_PUBLISH', minRole: 'MANAGER' }] }));
+    const direct = await t.gql(PublishDunningPolicyDocument, { policyId: created.id, effectiveFrom: '2026-01-01' }, managerKey);
+    expect(direct.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'policyId', reason: 'APPROVAL_REQUIRED' });
+    type Req = { requestPolicyPublish: { id: string; kind: string; status: string } };
+    const asked = dataOf(
+      await t.gql<Req, { p: string }>(`mutation($p: ID!) { requestPolicyPublish(policyId: $p, effectiveFrom: "2026-01-01", reason: "gentler cadence for strategic accounts") { id kind status } }`, { p: created.id }, managerKey),
+    ).requestPolicyPublish;
+    expect(asked).toMatchObject({ kind: 'POLICY_PUBLISH', status: 'PENDING' });
+    const statusOf = async () => (await t.app.dataSource.query(`SELECT status FROM dunning_policy_versions WHERE policy_id = $1`, [created.id]))[0].status;
+    expect(await statusOf()).toBe('DRAFT');
+    expect((await t.gql(ApproveDocument, { id: asked.id, reason: 'mine' }, managerKey)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await t.gql(ApproveDocument, { id: asked.id, reason: 'ok' }, collectorKey)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    dataOf(await t.gql(ApproveDocument, { id: asked.id, reason: 'reviewed with the account team' }));
+    expect(await statusOf()).toBe('PUBLISHED');
+    const [pub] = await t.app.dataSource.query(`SELECT effective_from::text AS f FROM dunning_policy_publications WHERE policy_id = $1`, [created.id]);
+    expect(pub.f).toBe('2026-01-01');
+  });
 });

@@ -1,3 +1,4 @@
+import { ApprovalRequest } from '../approvals/approval-request.entity';
 import { Arg, Authorized, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { z } from 'zod';
@@ -82,6 +83,18 @@ export class PolicyResolver {
   async updateDunningPolicyDraft(@Ctx() ctx: RequestContext, @Arg('policyId', () => ID) policyId: string, @Arg('input') input: UpdateDunningPolicyDraftInput): Promise<DunningPolicyPayload> {
     const r = await this.policyService.updateDraft(ctx, policyId, input);
     return { policy: r.policy ?? null, version: r.version ?? null, errors: r.problems };
+  }
+
+  @Authorized(Role.MANAGER)
+  @Mutation(() => ApprovalRequest, { description: 'Ask for a publication that the tenant\'s POLICY_PUBLISH rules want approved (policies reaching strategic accounts); approved, the version is published.' })
+  requestPolicyPublish(
+    @Ctx() ctx: RequestContext,
+    @Arg('policyId', () => ID) policyId: string,
+    @Arg('versionId', () => ID, { nullable: true, description: 'Default: the draft.' }) versionId: string | null,
+    @Arg('effectiveFrom', () => DateScalar, { nullable: true }) effectiveFrom: string | null,
+    @Arg('reason') reason: string,
+  ): Promise<ApprovalRequest> {
+    return this.policyService.requestPublish(ctx, { policyId, versionId, effectiveFrom, reason }) as Promise<ApprovalRequest>;
   }
 
   @Authorized(Role.MANAGER)

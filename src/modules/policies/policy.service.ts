@@ -35,6 +35,12 @@ export interface DraftResult {
   problems: FieldProblem[];
 }
 
+/** What the policy module needs from approvals (kept narrow: approvals depend on nothing here). */
+export interface PublishApprovals {
+  required(ctx: RequestContext): Promise<boolean>;
+  request(ctx: RequestContext, input: { policyId: string; versionId: string; effectiveFrom: string | null; reason: string }): Promise<unknown>;
+}
+
 export class PolicyService {
   constructor(
     private readonly audit: AuditService,
@@ -108,8 +114,47 @@ export class PolicyService {
    * Makes a version live from `effectiveFrom` (default: today in the tenant's zone). Publishing
    * an older version again is the rollback. Other published versions of the policy retire.
    */
+  /**
+   * Approvals for publishes that touch strategic accounts (set by the composition root): a
+   * policy assigned globally, to the STRATEGIC segment or tier, or to a strategic customer.
+   */
+  approvals: PublishApprovals | null = null;
+
   async publish(ctx: RequestContext, policyId: string, versionId: string | null, effectiveFrom: string | null) {
     if (effectiveFrom && !isIsoDate(effectiveFrom)) throw badInput('effectiveFrom', 'must be YYYY-MM-DD');
+    if (this.approvals && (await this.touchesStrategic(ctx, policyId)) && (await this.approvals.required(ctx))) {
+      throw badInput('policyId', 'this policy reaches strategic accounts and the tenant\'s rules want its publication approved: ask with requestPolicyPublish', PolicyErrors.APPROVAL_REQUIRED);
+    }
+    return this.publishNow(ctx, policyId, versionId, effectiveFrom);
+  }
+
+  /** Files a POLICY_PUBLISH approval request; approved (by a person or a rule), the version is published. */
+  async requestPublish(ctx: RequestContext, input: { policyId: string; versionId: string | null; effectiveFrom: string | null; reason: string }) {
+    if (input.effectiveFrom && !isIsoDate(input.effectiveFrom)) throw badInput('effectiveFrom', 'must be YYYY-MM-DD');
+    if (!this.approvals) throw new Error('policy publish approvals are not configured');
+    const policy = await this.require(ctx, input.policyId);
+    const version = input.versionId
+      ? await ctx.em.getRepository(PolicyVersion).findOneBy({ tenantId: ctx.tenantId, policyId: policy.id, id: input.versionId })
+      : await ctx.em.getRepository(PolicyVersion).findOneBy({ tenantId: ctx.tenantId, policyId: policy.id, status: PolicyVersionStatus.DRAFT });
+    if (!version) throw input.versionId ? notFound('Policy version', input.versionId, 'versionId') : badInput('versionId', 'this policy has no draft to publish', PolicyErrors.NO_DRAFT);
+    const { problems } = await this.validate(ctx, version.definition);
+    if (problems.length) throw badInput(problems[0].field, `cannot publish: ${problems[0].message}`, PolicyErrors.NOT_PUBLISHABLE);
+    return this.approvals.request(ctx, { policyId: policy.id, versionId: version.id, effectiveFrom: input.effectiveFrom, reason: input.reason });
+  }
+
+  private async touchesStrategic(ctx: RequestContext, policyId: string): Promise<boolean> {
+    const [row] = await ctx.em.query(
+      `SELECT 1 FROM policy_assignments a WHERE a.tenant_id = $1 AND a.policy_id = $2 AND (
+         a.scope = 'GLOBAL' OR (a.scope IN ('SEGMENT','TIER') AND upper(a.scope_value) = 'STRATEGIC')
+         OR (a.scope = 'CUSTOMER' AND EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = a.tenant_id AND c.id::text = a.scope_value AND (upper(c.segment) = 'STRATEGIC' OR upper(c.tier) = 'STRATEGIC'))))
+       LIMIT 1`,
+      [ctx.tenantId, policyId],
+    );
+    return !!row;
+  }
+
+  /** Publishes without asking (the approval handler's path, and policies that touch no strategic account). */
+  async publishNow(ctx: RequestContext, policyId: string, versionId: string | null, effectiveFrom: string | null) {
     const from = effectiveFrom ?? (await this.tenants.today(ctx));
     return inTransaction(ctx, async (tx) => {
       await this.require(tx, policyId);
