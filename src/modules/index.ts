@@ -112,7 +112,7 @@ import { BehaviourResolver, CustomerBehaviourResolver } from './behaviour/behavi
 import { BehaviourService } from './behaviour/behaviour.service';
 import { registerBehaviourJobs } from './behaviour/jobs/behaviour.jobs';
 import { RecommendationService } from './behaviour/recommendation.service';
-import { SegmentationService } from './behaviour/segmentation.service';
+import { SegmentationService, type SegmentOverrideInput } from './behaviour/segmentation.service';
 
 /** Every TypeORM entity of every module. */
 export const entities = [
@@ -297,6 +297,21 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   // Payment behaviour, segmentation, recommendations (drafts through PolicyService) and backtests.
   const behaviour = new BehaviourService();
   const segmentation = new SegmentationService(audit, behaviour);
+  // Segment overrides are manual overrides: under the MANUAL_OVERRIDE rule, below its role they go through an approval.
+  segmentation.approvals = {
+    requiredRole: async (ctx) => {
+      const plan = await approvals.plan(ctx, ApprovalKind.MANUAL_OVERRIDE, { amountMinor: null, currency: null, customerTier: null });
+      return plan.outcome === 'PENDING' ? plan.requiredRole : null;
+    },
+    request: (ctx, i) => approvals.request(ctx, { kind: ApprovalKind.MANUAL_OVERRIDE, subjectType: 'Customer', subjectId: i.customerId, payload: { override: 'SEGMENT', ...i }, reason: i.reason }),
+  };
+  approvals.registerHandler(ApprovalKind.MANUAL_OVERRIDE, {
+    appliesTo: (req) => req.payload.override === 'SEGMENT',
+    onApproved: async (tx, req) => {
+      const p = req.payload as unknown as SegmentOverrideInput;
+      await segmentation.override(tx, { customerId: p.customerId, segment: p.segment, until: p.until, reason: p.reason, asOf: p.asOf }, { approved: true });
+    },
+  });
   const recommendations = new RecommendationService(audit, policies, behaviour);
   const backtests = new BacktestService(policies);
   const behaviourServices = { behaviour, segmentation, recommendations, backtests };

@@ -432,4 +432,22 @@ describe('disputes, approvals and the audit trail, day by day through the API', 
     const [pub] = await t.app.dataSource.query(`SELECT effective_from::text AS f FROM dunning_policy_publications WHERE policy_id = $1`, [created.id]);
     expect(pub.f).toBe('2026-01-01');
   });
+  it('a manual override (a segment override) below the role of its rule goes through an approval; at or above it applies at once', async () => {
+    type Req = { requestSegmentOverride: { id: string; kind: string; status: string } };
+    const asked = dataOf(
+      await t.gql<Req, { c: string }>(`mutation($c: ID!) { requestSegmentOverride(customerId: $c, segment: "STRATEGIC", until: "2026-12-31", reason: "board-level relationship", asOf: "2026-11-01") { id kind status } }`, { c: customerIds['D-1'] }, collectorKey),
+    ).requestSegmentOverride;
+    expect(asked).toMatchObject({ kind: 'MANUAL_OVERRIDE', status: 'PENDING' });
+    const segmentOf = async (c: string) => (await t.app.dataSource.query(`SELECT segment FROM customers WHERE id = $1`, [customerIds[c]]))[0].segment;
+    expect(await segmentOf('D-1')).not.toBe('STRATEGIC');
+    dataOf(await t.gql(ApproveDocument, { id: asked.id, reason: 'agreed' }, managerKey));
+    expect(await segmentOf('D-1')).toBe('STRATEGIC');
+
+    const direct = (role: string | undefined) =>
+      t.gql<{ overrideSegment: { segment: string } }, { c: string }>(`mutation($c: ID!) { overrideSegment(customerId: $c, segment: "LONG_TAIL", until: "2026-12-31", reason: "small account", asOf: "2026-11-01") { segment } }`, { c: customerIds['D-2'] }, role);
+    dataOf(await t.gql(SetApprovalRulesDocument, { rules: [{ kind: 'MANUAL_OVERRIDE', minRole: 'ADMIN' }] }));
+    expect((await direct(managerKey)).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'APPROVAL_REQUIRED' });
+    expect(await segmentOf('D-2')).not.toBe('LONG_TAIL');
+    expect(dataOf(await direct(undefined)).overrideSegment.segment).toBe('LONG_TAIL');
+  });
 });

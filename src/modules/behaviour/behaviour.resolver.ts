@@ -1,3 +1,4 @@
+import { ApprovalRequest } from '../approvals/approval-request.entity';
 import { Arg, Authorized, Field, Float, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import DataLoader from 'dataloader';
@@ -247,6 +248,19 @@ export class BehaviourResolver {
     @Arg('asOf', () => DateScalar, { nullable: true, description: 'Default: today in the tenant zone.' }) asOf: string | null,
   ): Promise<SegmentAssignmentRow> {
     return this.segmentation.override(ctx, { customerId, segment, until, reason, asOf: await this.day(ctx, asOf) });
+  }
+
+  @Authorized(Role.COLLECTOR)
+  @Mutation(() => ApprovalRequest, { description: 'Asks for a segment override under the MANUAL_OVERRIDE approval rule; approved, it applies as overrideSegment would.' })
+  async requestSegmentOverride(
+    @Ctx() ctx: RequestContext,
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('segment') segment: string,
+    @Arg('until', () => DateScalar) until: string,
+    @Arg('reason') reason: string,
+    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Default: today in the tenant zone.' }) asOf: string | null,
+  ): Promise<ApprovalRequest> {
+    return (await this.segmentation.requestOverride(ctx, { customerId, segment, until, reason, asOf: await this.day(ctx, asOf) })) as ApprovalRequest;
   }
 
   @Authorized()

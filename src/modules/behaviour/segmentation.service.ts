@@ -1,3 +1,4 @@
+import { roleAtLeast, type Role } from '../../platform/auth/roles';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput, notFound } from '../../platform/errors';
 import { isIsoDate, type IsoDate } from '../../platform/time/dates';
@@ -35,9 +36,24 @@ const iso = (col: string) => `to_char(${col}, 'YYYY-MM-DD')`;
  * override sticks until its expiry, whatever the rules say. Every change is audited and the
  * customer is re-evaluated, so a policy assigned to the new segment follows.
  */
+/** What segment overrides need from approvals (MANUAL_OVERRIDE rules; set by the composition root). */
+export interface OverrideApprovals {
+  /** The role that may override without asking, or null when no approval is needed. */
+  requiredRole(ctx: RequestContext): Promise<Role | null>;
+  request(ctx: RequestContext, input: SegmentOverrideInput): Promise<unknown>;
+}
+export interface SegmentOverrideInput {
+  customerId: string;
+  segment: string;
+  until: IsoDate;
+  reason: string;
+  asOf: IsoDate;
+}
+
 export class SegmentationService {
   /** Set by the composition root: re-evaluates customers whose segment changed. */
   onCustomersChanged: (ctx: RequestContext, customerIds: string[]) => void = () => undefined;
+  approvals: OverrideApprovals | null = null;
 
   constructor(
     private readonly audit: AuditService,
@@ -151,13 +167,39 @@ export class SegmentationService {
   }
 
   /** A person's choice that sticks until `until` (inclusive), with the reason, audited. */
-  async override(ctx: RequestContext, input: { customerId: string; segment: string; until: IsoDate; reason: string; asOf: IsoDate }): Promise<SegmentAssignment> {
-    const segment = input.segment.trim();
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(segment)) throw badInput('segment', 'a segment is 1-64 letters, digits, _ or -');
+  /**
+   * A manual override under the tenant's MANUAL_OVERRIDE rule: whoever holds the rule's role
+   * overrides at once (audited); anyone else is refused with APPROVAL_REQUIRED and asks with
+   * `requestOverride`. The approval's handler applies it with `override(..., { approved: true })`.
+   */
+  async override(ctx: RequestContext, input: SegmentOverrideInput, opts: { approved?: boolean } = {}): Promise<SegmentAssignment> {
+    this.checkOverride(input);
+    if (!opts.approved && this.approvals && ctx.actor.kind === 'api_key') {
+      const need = await this.approvals.requiredRole(ctx);
+      if (need && !roleAtLeast(ctx.actor.role, need)) throw badInput('customerId', `a manual override needs ${need} or an approval: ask with requestSegmentOverride`, 'APPROVAL_REQUIRED');
+    }
+    return this.applyOverride(ctx, input);
+  }
+
+  /** Files a MANUAL_OVERRIDE approval request for a segment override (validated first; nothing changes until approved). */
+  async requestOverride(ctx: RequestContext, input: SegmentOverrideInput): Promise<unknown> {
+    this.checkOverride(input);
+    if (!this.approvals) throw new Error('override approvals are not configured');
+    const [c] = /^[0-9a-f-]{36}$/i.test(input.customerId) ? await ctx.em.query(`SELECT id FROM customers WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, input.customerId]) : [];
+    if (!c) throw notFound('Customer', input.customerId, 'customerId');
+    return this.approvals.request(ctx, { ...input, segment: input.segment.trim(), reason: input.reason.trim() });
+  }
+
+  private checkOverride(input: SegmentOverrideInput): void {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.segment.trim())) throw badInput('segment', 'a segment is 1-64 letters, digits, _ or -');
     if (!isIsoDate(input.until)) throw badInput('until', 'must be YYYY-MM-DD');
     if (input.until < input.asOf) throw badInput('until', `must not be before today (${input.asOf})`);
+    if (!input.reason.trim()) throw badInput('reason', 'an override needs a reason');
+  }
+
+  private async applyOverride(ctx: RequestContext, input: SegmentOverrideInput): Promise<SegmentAssignment> {
+    const segment = input.segment.trim();
     const reason = input.reason.trim();
-    if (!reason) throw badInput('reason', 'an override needs a reason');
     if (!/^[0-9a-f-]{36}$/i.test(input.customerId)) throw notFound('Customer', input.customerId, 'customerId');
     const result = await inTransaction(ctx, async (tx) => {
       const [c] = await tx.em.query(`SELECT id, segment FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [ctx.tenantId, input.customerId]);
