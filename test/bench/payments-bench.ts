@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -19,6 +20,8 @@ export async function run(): Promise<void> {
   const total = arg('payments', 100_000);
   const workers = arg('workers', 4);
   const concurrency = arg('concurrency', 3);
+  const profileAt = process.argv.indexOf('--profile');
+  const profileDir = profileAt > 0 ? process.argv[profileAt + 1] : null;
   const env = await benchEnv('payments');
   const dbUrl = (env.app.dataSource.options as { url: string }).url;
   const t = env.tenantId;
@@ -117,7 +120,8 @@ export async function run(): Promise<void> {
     const ready: Promise<void>[] = [];
     for (let w = 0; w < workers; w++) {
       const child = fork(script, [], {
-        execArgv: ['-r', path.join(__dirname, '../../bin/register.js')],
+        // --profile DIR: each worker writes a V8 CPU profile there when it stops.
+        execArgv: ['-r', path.join(__dirname, '../../bin/register.js'), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
         env: { ...process.env, DATABASE_URL: dbUrl, QUEUE_PREFIX: new URL(dbUrl).pathname.slice(1), BENCH_CONCURRENCY: String(concurrency), DB_POOL_SIZE: String(concurrency + 2) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -130,6 +134,7 @@ export async function run(): Promise<void> {
     const a0 = Date.now();
     await Promise.all(ready);
     const startedSecs = (Date.now() - a0) / 1000;
+    const cpu0 = { pg: postgresCpuMs(), workers: processCpuMs(children.map((c) => c.pid!)) };
     const w0 = Date.now();
     for (;;) {
       const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM payments WHERE tenant_id = $1 AND status = 'PENDING'`, [t]);
@@ -138,6 +143,7 @@ export async function run(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const applySecs = (Date.now() - w0) / 1000;
+    const appCpu = { pg: postgresCpuMs() - cpu0.pg, workers: processCpuMs(children.map((c) => c.pid!)) - cpu0.workers };
     const appRate = total / applySecs;
     for (const c of children) c.send('stop');
 
@@ -229,12 +235,14 @@ export async function run(): Promise<void> {
       raw.applied === cons.applied &&
       raw.twin_applied === cons.applied &&
       raw.differ === 0;
+    const perPayment = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${Math.round((ms * 1000) / total)} us`);
     const usd = (m: string) => `$${(BigInt(m) / 100n).toLocaleString('en-US')}.${(BigInt(m) % 100n).toString().padStart(2, '0')}`;
     const rows = [
       ['workers', `${workers} processes x concurrency ${concurrency}, BullMQ on ${process.env.REDIS_URL ? 'Redis' : 'PostgreSQL'}, ${APPLY_CHUNK} payments per transaction (workers up in ${startedSecs.toFixed(1)} s, not counted)`],
       ['application', `${total} payments in ${applySecs.toFixed(1)} s = ${Math.round(appRate)} payments/s (target >= 5,000)`],
       ['outcome', `${cons.applied_n} applied, ${cons.partial_n} partially applied, ${cons.unapplied_n} unapplied (queue, ${cons.suggestions} suggestions); ${cons.alloc_rows} allocation rows`],
       ['raw-SQL limit', `same ${cons.alloc_rows} allocation rows + invoice and payment balance updates on the real tables (twin tenant), ${workers} connections: ${rawSecs.toFixed(1)} s = ${Math.round(rawRate)} payments/s`],
+      ['CPU per payment', `application: PostgreSQL ${perPayment(appCpu.pg)}, worker processes ${perPayment(appCpu.workers)}; raw-SQL limit: PostgreSQL ${perPayment(realLimit.pgCpuMs)} (from /proc)`],
       ['ratio to the limit', `${(appRate / rawRate).toFixed(2)}x (target >= 0.5x)`],
       ['bare-copy limit', `the same writes into copies with a primary key only (no other index, constraint or trigger): ${bareSecs.toFixed(1)} s = ${Math.round(bareRate)} payments/s; ratio ${(appRate / bareRate).toFixed(2)}x (for comparison)`],
       ['load average', `${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cores`],
@@ -246,6 +254,35 @@ export async function run(): Promise<void> {
     for (const c of children) if (c.exitCode === null) c.kill();
     await env.close();
   }
+}
+
+/** CPU time (user + system, ms) of the given processes so far; NaN where /proc is not readable (not Linux). */
+function processCpuMs(pids: number[]): number {
+  if (!fs.existsSync('/proc/self/stat')) return NaN;
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** CPU time of every PostgreSQL process on this machine (meaningful when the server in DATABASE_URL is local). */
+function postgresCpuMs(): number {
+  if (!fs.existsSync('/proc/self/stat')) return NaN;
+  const isPostgres = (pid: string) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+    } catch {
+      return false;
+    }
+  };
+  return processCpuMs(fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && isPostgres(d)).map(Number));
 }
 
 /** Copies a tenant's entities, customers, invoices and payments under a new tenant with new ids (bench_idmap: old id -> new id). */
@@ -269,7 +306,7 @@ async function twinTenant(db: DataSource, t: string): Promise<string> {
 }
 
 /** The application's allocations replayed for the twin tenant as bare SQL on the real tables, same chunks, W connections. */
-async function rawOnRealTables(db: DataSource, dbUrl: string, t: string, twin: string, workers: number): Promise<{ secs: number }> {
+async function rawOnRealTables(db: DataSource, dbUrl: string, t: string, twin: string, workers: number): Promise<{ secs: number; pgCpuMs: number }> {
   const rows: { p: string; i: string; c: string; a: string; cur: string; rule: string; received_on: string }[] = await db.query(
     `SELECT mp.new AS p, mi.new AS i, mc.new AS c, a.amount_minor::text AS a, a.currency AS cur, a.rule, to_char(p.received_on, 'YYYY-MM-DD') AS received_on
      FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
@@ -281,12 +318,19 @@ async function rawOnRealTables(db: DataSource, dbUrl: string, t: string, twin: s
   const byPayment = new Map(pays.map((p) => [p.id, [] as typeof rows]));
   rows.forEach((r) => byPayment.get(r.p)!.push(r));
   const ids = [...byPayment.keys()];
-  const r0 = Date.now();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
+  // Connected first and ended after the CPU reading, so that their backends' CPU time is counted.
+  const clients = await Promise.all(
+    Array.from({ length: workers }, async () => {
       const c = new Client({ connectionString: dbUrl });
       await c.connect();
-      try {
+      return c;
+    }),
+  );
+  const cpu0 = postgresCpuMs();
+  const r0 = Date.now();
+  await Promise.all(
+    clients.map(async (c, w) => {
+      {
         const mine = ids.filter((_id, i) => i % workers === w);
         for (let i = 0; i < mine.length; i += APPLY_CHUNK) {
           const chunk = mine.slice(i, i + APPLY_CHUNK);
@@ -317,10 +361,11 @@ async function rawOnRealTables(db: DataSource, dbUrl: string, t: string, twin: s
           );
           await c.query('COMMIT');
         }
-      } finally {
-        await c.end();
       }
     }),
   );
-  return { secs: (Date.now() - r0) / 1000 };
+  const secs = (Date.now() - r0) / 1000;
+  const pgCpuMs = postgresCpuMs() - cpu0;
+  await Promise.all(clients.map((c) => c.end()));
+  return { secs, pgCpuMs };
 }

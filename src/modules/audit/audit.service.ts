@@ -2,7 +2,6 @@ import type { RequestContext } from '../../platform/context';
 import { badInput } from '../../platform/errors';
 import { decodeCursor, toConnection, type Connection } from '../../platform/graphql/connection';
 import type { AuditEventNode } from './dto/audit.types';
-import { AuditEvent } from './audit-event.entity';
 
 export interface AuditEntry {
   action: string;
@@ -22,28 +21,27 @@ export interface AuditEntry {
 export class AuditService {
   async record(ctx: RequestContext, ...entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await ctx.em
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEvent)
-      .values(
-        entries.map((e) => ({
-          tenantId: ctx.tenantId,
-          actorKind: e.actor?.kind ?? ctx.actor.kind,
-          actorId: (e.actor?.id ?? ctx.actor.id).slice(0, 64),
-          action: e.action,
-          subjectType: e.subjectType,
-          subjectId: e.subjectId,
-          data: {
-            ...(e.data ?? {}),
-            ...(e.before !== undefined ? { before: e.before } : {}),
-            ...(e.after !== undefined ? { after: e.after } : {}),
-            ...(e.reason ? { reason: e.reason } : {}),
-          } as never,
-          requestId: ctx.requestId,
-        })),
-      )
-      .execute();
+    // One JSON parameter for the whole batch (a payment chunk records hundreds): cheaper to build
+    // and to parse than an ORM insert with a parameter per value; rows keep their order (and ids).
+    const rows = entries.map((e) => ({
+      actor_kind: e.actor?.kind ?? ctx.actor.kind,
+      actor_id: (e.actor?.id ?? ctx.actor.id).slice(0, 64),
+      action: e.action,
+      subject_type: e.subjectType,
+      subject_id: e.subjectId,
+      data: {
+        ...(e.data ?? {}),
+        ...(e.before !== undefined ? { before: e.before } : {}),
+        ...(e.after !== undefined ? { after: e.after } : {}),
+        ...(e.reason ? { reason: e.reason } : {}),
+      },
+    }));
+    await ctx.em.query(
+      `INSERT INTO audit_events (tenant_id, actor_kind, actor_id, action, subject_type, subject_id, data, request_id)
+       SELECT $1, x.actor_kind, x.actor_id, x.action, x.subject_type, x.subject_id, x.data, $3::text
+       FROM jsonb_to_recordset($2::jsonb) AS x(actor_kind text, actor_id text, action text, subject_type text, subject_id text, data jsonb)`,
+      [ctx.tenantId, JSON.stringify(rows), ctx.requestId],
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
@@ -14,6 +14,7 @@ import type { Actor } from '../auth/roles';
 import type { PubSub } from '../events/event-bus';
 import { formatError } from '../graphql/format-error';
 import { buildGqlContext, type GqlContext } from '../graphql/gql-context';
+import { sharedSubscribe } from '../graphql/shared-subscribe';
 import { complexityPlugin, depthRule, operationComplexity } from '../graphql/limits';
 import type { Logger } from '../logging/logger';
 import { graphiqlRouter } from './graphiql';
@@ -89,6 +90,8 @@ export async function startHttpServer(opts: HttpServerOptions, port: number, hos
   const wsCleanup = useServer<Record<string, unknown>, { gql?: GqlContext }>(
     {
       schema: opts.schema,
+      // An event pushed to many subscribers is executed once per distinct operation, tenant and role.
+      subscribe: sharedSubscribe,
       onConnect: async (ctx) => {
         const p = ctx.connectionParams ?? {};
         const token = bearer(p.Authorization ?? p.authorization) ?? (typeof p.apiKey === 'string' ? p.apiKey : null);
@@ -128,6 +131,8 @@ export async function startHttpServer(opts: HttpServerOptions, port: number, hos
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // No cache hints are used; Apollo's default cache-control plugin would hook every field resolution.
+      ApolloServerPluginCacheControlDisabled(),
       complexityPlugin(opts.schema, opts.maxComplexity),
       opts.metrics.apolloPlugin(),
       {
