@@ -2,6 +2,7 @@ import { systemActor } from '../../src/platform/auth/roles';
 import { RequestContext } from '../../src/platform/context';
 import { bucketIndex } from '../../src/modules/aging/bucket-edges';
 import { daysBetween } from '../../src/platform/time/dates';
+import { startGlobalQueryCount } from '../../src/platform/db/sql-logger';
 import {
   AgingDocument,
   AgingInvoicesDocument,
@@ -275,6 +276,33 @@ describe('aging (e2e)', () => {
       [tenantId],
     );
     expect(diff.n).toBe(0);
+  });
+
+  it('answers a repeated question from the kept aggregate while the book is unchanged, and afresh after any change, names included', async () => {
+    const question = { groupBy: ['ENTITY', 'COLLECTOR'] } as AgingQueryVariables;
+    const first = await aging(question);
+    const counter = startGlobalQueryCount();
+    const again = await aging(question);
+    const { statements } = counter.stop();
+    expect(again).toEqual(first);
+    expect(statements.some((q) => q.includes('aging_versions'))).toBe(true);
+    expect(statements.some((q) => q.includes('aging_rollups'))).toBe(false);
+    // an entity renamed through the API, a collector renamed behind its back: both show at once
+    const entity = fx.entities[0];
+    dataOf(await t.gql(UpsertEntitiesDocument, { input: [{ ...entity, name: `${entity.name} (renamed)` }] }));
+    expect((await aging(question)).rows.filter((r) => r.group.entityCode === entity.code).every((r) => r.group.entityName === `${entity.name} (renamed)`)).toBe(true);
+    await t.app.dataSource.query(`UPDATE users SET name = 'Cora Renamed' WHERE tenant_id = $1 AND id = $2`, [tenantId, collector]);
+    const renamed = await aging(question);
+    expect(renamed.rows.some((r) => r.group.collectorName === 'Cora Renamed')).toBe(true);
+    expect(renamed.rows.some((r) => r.group.collectorName === 'Cora Collector')).toBe(false);
+    await t.app.dataSource.query(`UPDATE users SET name = 'Cora Collector' WHERE tenant_id = $1 AND id = $2`, [tenantId, collector]);
+    // a balance changed in SQL by another writer moves the totals at once
+    const usdTotal = async () => BigInt((await aging(question)).totals.find((x) => x.currency === 'USD')!.total.amountMinor);
+    const before = await usdTotal();
+    await t.app.dataSource.query(`UPDATE invoices SET open_balance_minor = open_balance_minor - 1 WHERE tenant_id = $1 AND id = $2`, [tenantId, ids['I-1']]);
+    expect(await usdTotal()).toBe(before - 1n);
+    await t.app.dataSource.query(`UPDATE invoices SET open_balance_minor = open_balance_minor + 1 WHERE tenant_id = $1 AND id = $2`, [tenantId, ids['I-1']]);
+    await expectTotalsMatchInvoices();
   });
 
   it('uses the tenant\'s bucket edges', async () => {

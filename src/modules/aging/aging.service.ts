@@ -1,3 +1,4 @@
+import { AGING_VERSION_SQL, AgingAggregateCache } from './aging-cache';
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { badInput } from '../../platform/errors';
 import { decodeCursor, toConnection, type Connection } from '../../platform/graphql/connection';
@@ -75,6 +76,8 @@ interface AggRow {
   customer_name?: string | null;
   /** The settings signature, read in the same statement. */
   settings: string;
+  /** The tenant's aging version, read in the same statement. */
+  version: string;
 }
 
 const ORDER: AgingDimension[] = [AgingDimension.ENTITY, AgingDimension.SEGMENT, AgingDimension.COLLECTOR, AgingDimension.CUSTOMER, AgingDimension.CURRENCY, AgingDimension.BILLING_MODEL];
@@ -110,6 +113,9 @@ export class AgingService {
    * point: a report checks them in its own statement and starts over when they changed.
    */
   private readonly lastSettings = new Map<string, { t: TenantAging; signature: string }>();
+
+  /** Rollup aggregates by question, answered again while the tenant's aging version holds. */
+  private readonly aggregates = new AgingAggregateCache<AggRow>();
 
   async settings(ctx: RequestContext): Promise<TenantAging> {
     return (await this.readSettings(ctx)).t;
@@ -276,7 +282,7 @@ export class AgingService {
   async report(ctx: RequestContext, args: AgingArgs): Promise<AgingReport> {
     let known = this.lastSettings.get(ctx.tenantId) ?? (await this.readSettings(ctx));
     for (let attempt = 0; ; attempt++) {
-      const { rows, asOf } = await this.aggregate(ctx, args, known.t);
+      const { rows, asOf } = await this.aggregate(ctx, args, known);
       const current = rows.length ? rows[0].settings : (await this.readSettings(ctx)).signature;
       if (current === known.signature || attempt > 0) {
         const t = known.t;
@@ -288,15 +294,23 @@ export class AgingService {
     }
   }
 
-  private async aggregate(ctx: RequestContext, args: AgingArgs, t: TenantAging): Promise<{ rows: AggRow[]; asOf: IsoDate }> {
+  private async aggregate(ctx: RequestContext, args: AgingArgs, known: { t: TenantAging; signature: string }): Promise<{ rows: AggRow[]; asOf: IsoDate }> {
+    const t = known.t;
     const asOf = args.asOf ?? this.today(t);
     const groupBy = ORDER.filter((d) => args.groupBy.includes(d));
     const f = args.filter ?? {};
+    const fromRollups = rollupCanAnswer(groupBy, f) && tailsAnswer(t.foldedThrough, t.edges, asOf);
+    // Only committed state is kept: inside a transaction the version may include its own changes.
+    const cacheKey = fromRollups && !ctx.inTransaction ? JSON.stringify([ctx.tenantId, asOf, groupBy, f]) : null;
+    const kept = cacheKey ? this.aggregates.get(cacheKey) : undefined;
+    if (kept) {
+      const [now] = (await ctx.em.query(`SELECT ${AGING_VERSION_SQL('$1')} AS version, ${SIGNATURE_SQL('$1')} AS settings`, [ctx.tenantId])) as { version: string; settings: string }[];
+      if (now.version === kept.version && now.settings === kept.signature && kept.signature === known.signature) return { rows: kept.rows, asOf };
+    }
     const p = new SqlParams(ctx.tenantId, asOf, t.edges);
-    const source =
-      rollupCanAnswer(groupBy, f) && tailsAnswer(t.foldedThrough, t.edges, asOf)
-        ? rollupSource('$1', f, p, { foldedThroughParam: t.foldedThrough ? p.add(t.foldedThrough) : null })
-        : openInvoicesSource('$1', f, asOf, p);
+    const source = fromRollups
+      ? rollupSource('$1', f, p, { foldedThroughParam: t.foldedThrough ? p.add(t.foldedThrough) : null })
+      : openInvoicesSource('$1', f, asOf, p);
     const cols = [...new Set([...groupBy.map((d) => DIMENSION_COLUMN[d]), 'currency'])];
     const agg = `SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${bucketSql('s.due_date', '$2', '$3')} AS bucket, sum(s.open_minor)::text AS open, sum(s.invoice_count)::int AS n
       FROM (${source}) s GROUP BY ${cols.map((c) => `s.${c}`).join(', ')}, bucket`;
@@ -314,8 +328,11 @@ export class AgingService {
       names.push('cu.name AS customer_name');
       joins.push('LEFT JOIN customers cu ON cu.id = g.customer_id');
     }
-    const sql = `SELECT g.*${names.map((n) => `, ${n}`).join('')}, ${SIGNATURE_SQL('$1')} AS settings FROM (${agg}) g ${joins.join(' ')}`;
-    return { rows: (await ctx.em.query(sql, p.values)) as AggRow[], asOf };
+    const sql = `SELECT g.*${names.map((n) => `, ${n}`).join('')}, ${SIGNATURE_SQL('$1')} AS settings, ${AGING_VERSION_SQL('$1')} AS version FROM (${agg}) g ${joins.join(' ')}`;
+    const rows = (await ctx.em.query(sql, p.values)) as AggRow[];
+    // Kept only when computed with the settings it says it was (otherwise the caller starts over).
+    if (cacheKey && rows.length && rows[0].settings === known.signature) this.aggregates.set(cacheKey, { version: rows[0].version, signature: rows[0].settings, rows });
+    return { rows, asOf };
   }
 
   private assemble(rows: AggRow[], o: { asOf: IsoDate; mode: AgingCurrencyMode; groupBy: AgingDimension[]; tenant: TenantAging; fx: FxTable | null }): AgingReport {
