@@ -164,6 +164,20 @@ describe('payments API: queue, manual work, credits, write-offs, rules, bad inpu
     expect((await open('Q-7004')).openBalance.amount).toBe('100.00');
   });
 
+  it('a payer name that paid for a customer before suggests that customer\'s invoices for its unidentified cash', async () => {
+    dataOf(await t.gql(UpsertCustomersDocument, { input: [{ externalId: 'Q-9', name: 'Globex Corp', entityCode: 'US01', currency: 'USD' }] }));
+    dataOf(await t.gql(UpsertInvoicesDocument, { input: [inv('G-6001', 'Q-9', '400.00'), inv('G-6002', 'Q-9', '650.00'), inv('G-6003', 'Q-9', '275.00')] }));
+    const first = (await record([pay({ externalId: 'GLX-1', amount: '400.00', customerExternalId: 'Q-9', payerName: 'Globex Treasury', remittanceText: 'G-6001' })])).results[0].payment!;
+    expect(first.status).toBe('APPLIED');
+    expect(await t.app.dataSource.query(`SELECT name FROM payer_names WHERE customer_id = (SELECT id FROM customers WHERE external_id = 'Q-9')`)).toEqual([{ name: 'globex treasury' }]);
+    // No customer, no reference, an amount that fits nothing: only the name's history can help.
+    const later = (await record([pay({ externalId: 'GLX-2', amount: '123.45', payerName: '  GLOBEX Treasury ', remittanceText: 'thanks' })])).results[0].payment!;
+    expect(later.status).toBe('UNAPPLIED');
+    const fromHistory = later.suggestions.filter((s) => s.reason === 'PAYER_HISTORY');
+    expect(fromHistory.length).toBeGreaterThan(0);
+    expect(fromHistory.flatMap((s) => s.invoices.map((i) => i.number)).every((n) => ['G-6002', 'G-6003'].includes(n))).toBe(true);
+  });
+
   it('credit memos, debit memos and adjustments post balanced entries and move balances', async () => {
     const memo = dataOf(await t.gql(CreateCreditMemoDocument, { input: { customerId: await customerId('Q-2'), number: 'CM-1', amount: '300.00', reason: 'service credit' } })).createCreditMemo;
     expect(memo.open.amount).toBe('300.00');

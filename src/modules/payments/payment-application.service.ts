@@ -206,10 +206,11 @@ export class PaymentApplicationService {
         const rows: { n: string; id: string }[] = await tx.em.query(`SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, names]);
         rows.forEach((r) => byName.set(r.n, [...(byName.get(r.n) ?? []), r.id]));
         // Payer history is a hint only when a name has paid for a few customers, not for everyone.
+        // At most one customer more than the hint allows is read per name, however often it paid.
         const hist: { n: string; ids: string[] }[] = await tx.em.query(
-          `SELECT n, array_agg(c) AS ids FROM (SELECT DISTINCT lower(payer_name) AS n, customer_id AS c FROM payments
-             WHERE tenant_id = $1 AND customer_id IS NOT NULL AND payer_name IS NOT NULL AND lower(payer_name) = ANY($2::text[]) LIMIT 5000) x
-           GROUP BY n HAVING count(*) <= ${MAX_HISTORY_CUSTOMERS}`,
+          `SELECT v.n, array_agg(x.customer_id) AS ids FROM unnest($2::text[]) AS v(n)
+           CROSS JOIN LATERAL (SELECT customer_id FROM payer_names WHERE tenant_id = $1 AND name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) x
+           GROUP BY v.n HAVING count(*) <= ${MAX_HISTORY_CUSTOMERS}`,
           [t, names],
         );
         hist.forEach((h) => history.set(h.n, new Set(h.ids)));
@@ -424,6 +425,15 @@ export class PaymentApplicationService {
         t,
         learned.map((o) => o.payment.payer_account),
         learned.map((o) => o.customerId),
+      ]);
+    }
+    // ... and which customers a payer name pays for (payer history, a hint for the unapplied queue).
+    const named = outcomes.filter((o) => o.customerId && o.payment.payer_name?.trim());
+    if (named.length) {
+      await tx.em.query(`INSERT INTO payer_names (tenant_id, name, customer_id) SELECT DISTINCT $1::uuid, n, c FROM unnest($2::text[], $3::uuid[]) AS v(n, c) ORDER BY 2, 3 ON CONFLICT DO NOTHING`, [
+        t,
+        named.map((o) => o.payment.payer_name!.trim().toLowerCase()),
+        named.map((o) => o.customerId),
       ]);
     }
     await this.replaceSuggestions(tx, outcomes);
