@@ -428,13 +428,19 @@ export class PaymentApplicationService {
       ]);
     }
     // ... and which customers a payer name pays for (payer history, a hint for the unapplied queue).
+    // Only while the name has paid for few enough customers to be a hint, and only new pairs:
+    // a name paying for everyone (a processor) stops being written, so writers rarely meet here.
     const named = outcomes.filter((o) => o.customerId && o.payment.payer_name?.trim());
     if (named.length) {
-      await tx.em.query(`INSERT INTO payer_names (tenant_id, name, customer_id) SELECT DISTINCT $1::uuid, n, c FROM unnest($2::text[], $3::uuid[]) AS v(n, c) ORDER BY 2, 3 ON CONFLICT DO NOTHING`, [
-        t,
-        named.map((o) => o.payment.payer_name!.trim().toLowerCase()),
-        named.map((o) => o.customerId),
-      ]);
+      await tx.em.query(
+        `INSERT INTO payer_names (tenant_id, name, customer_id)
+         SELECT $1, v.n, v.c FROM (SELECT DISTINCT n, c FROM unnest($2::text[], $3::uuid[]) AS u(n, c)) v
+         WHERE NOT EXISTS (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n AND p.customer_id = v.c)
+           AND (SELECT count(*) FROM (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) k) <= ${MAX_HISTORY_CUSTOMERS}
+         ORDER BY v.n, v.c
+         ON CONFLICT DO NOTHING`,
+        [t, named.map((o) => o.payment.payer_name!.trim().toLowerCase()), named.map((o) => o.customerId)],
+      );
     }
     await this.replaceSuggestions(tx, outcomes);
     await this.ledger.post(tx, postings);
