@@ -330,37 +330,35 @@ async function rawOnRealTables(db: DataSource, dbUrl: string, t: string, twin: s
   const r0 = Date.now();
   await Promise.all(
     clients.map(async (c, w) => {
-      {
-        const mine = ids.filter((_id, i) => i % workers === w);
-        for (let i = 0; i < mine.length; i += APPLY_CHUNK) {
-          const chunk = mine.slice(i, i + APPLY_CHUNK);
-          const al = chunk.flatMap((p) => byPayment.get(p)!);
-          const perInv = new Map<string, { a: bigint; on: string }>();
-          al.forEach((x) => perInv.set(x.i, { a: (perInv.get(x.i)?.a ?? 0n) + BigInt(x.a), on: x.received_on }));
-          const perPay = new Map<string, bigint>(chunk.map((p) => [p, 0n]));
-          al.forEach((x) => perPay.set(x.p, perPay.get(x.p)! + BigInt(x.a)));
-          const invIds = [...perInv.keys()].sort();
-          await c.query('BEGIN');
-          await c.query(
-            `INSERT INTO payment_allocations (tenant_id, created_by, payment_id, invoice_id, customer_id, amount_minor, currency, rule)
-             SELECT $1, 'bench-raw', * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[])`,
-            [twin, al.map((x) => x.p), al.map((x) => x.i), al.map((x) => x.c), al.map((x) => x.a), al.map((x) => x.cur), al.map((x) => x.rule)],
-          );
-          await c.query(
-            `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.a,
-               status = CASE WHEN i.open_balance_minor - v.a = 0 THEN 'PAID' ELSE i.status END,
-               closed_on = CASE WHEN i.open_balance_minor - v.a = 0 THEN v.d ELSE i.closed_on END, updated_at = now()
-             FROM unnest($2::uuid[], $3::bigint[], $4::date[]) AS v(id, a, d) WHERE i.tenant_id = $1 AND i.id = v.id`,
-            [twin, invIds, invIds.map((id) => perInv.get(id)!.a.toString()), invIds.map((id) => perInv.get(id)!.on)],
-          );
-          await c.query(
-            `UPDATE payments p SET applied_minor = v.a, unapplied_minor = p.amount_minor - v.a,
-               status = CASE WHEN v.a = p.amount_minor THEN 'APPLIED' WHEN v.a > 0 THEN 'PARTIALLY_APPLIED' ELSE 'UNAPPLIED' END, updated_at = now()
-             FROM unnest($2::uuid[], $3::bigint[]) AS v(id, a) WHERE p.tenant_id = $1 AND p.id = v.id`,
-            [twin, [...perPay.keys()], [...perPay.values()].map(String)],
-          );
-          await c.query('COMMIT');
-        }
+      const mine = ids.filter((_id, i) => i % workers === w);
+      for (let i = 0; i < mine.length; i += APPLY_CHUNK) {
+        const chunk = mine.slice(i, i + APPLY_CHUNK);
+        const al = chunk.flatMap((p) => byPayment.get(p)!);
+        const perInv = new Map<string, { a: bigint; on: string }>();
+        al.forEach((x) => perInv.set(x.i, { a: (perInv.get(x.i)?.a ?? 0n) + BigInt(x.a), on: x.received_on }));
+        const perPay = new Map<string, bigint>(chunk.map((p) => [p, 0n]));
+        al.forEach((x) => perPay.set(x.p, perPay.get(x.p)! + BigInt(x.a)));
+        const invIds = [...perInv.keys()].sort();
+        await c.query('BEGIN');
+        await c.query(
+          `INSERT INTO payment_allocations (tenant_id, created_by, payment_id, invoice_id, customer_id, amount_minor, currency, rule)
+           SELECT $1, 'bench-raw', * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[])`,
+          [twin, al.map((x) => x.p), al.map((x) => x.i), al.map((x) => x.c), al.map((x) => x.a), al.map((x) => x.cur), al.map((x) => x.rule)],
+        );
+        await c.query(
+          `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.a,
+             status = CASE WHEN i.open_balance_minor - v.a = 0 THEN 'PAID' ELSE i.status END,
+             closed_on = CASE WHEN i.open_balance_minor - v.a = 0 THEN v.d ELSE i.closed_on END, updated_at = now()
+           FROM unnest($2::uuid[], $3::bigint[], $4::date[]) AS v(id, a, d) WHERE i.tenant_id = $1 AND i.id = v.id`,
+          [twin, invIds, invIds.map((id) => perInv.get(id)!.a.toString()), invIds.map((id) => perInv.get(id)!.on)],
+        );
+        await c.query(
+          `UPDATE payments p SET applied_minor = v.a, unapplied_minor = p.amount_minor - v.a,
+             status = CASE WHEN v.a = p.amount_minor THEN 'APPLIED' WHEN v.a > 0 THEN 'PARTIALLY_APPLIED' ELSE 'UNAPPLIED' END, updated_at = now()
+           FROM unnest($2::uuid[], $3::bigint[]) AS v(id, a) WHERE p.tenant_id = $1 AND p.id = v.id`,
+          [twin, [...perPay.keys()], [...perPay.values()].map(String)],
+        );
+        await c.query('COMMIT');
       }
     }),
   );
