@@ -1,4 +1,5 @@
 import { ConnectorError, ConnectorErrorKind, parseRetryAfter } from './connector-error';
+import { excerptOf, sendForText } from './http-json';
 
 /** What a remote API said about a failed call, read from its documented error body. */
 export interface ApiErrorDetail {
@@ -44,31 +45,18 @@ export interface ApiJsonRequest {
  * documented error becomes a typed RemoteApiError instead of an excerpt.
  */
 export async function apiJson<T = unknown>(remote: string, req: ApiJsonRequest, describe: (status: number, body: unknown, headers: Headers) => ApiErrorDetail | null): Promise<T> {
-  let res: Response;
   const form = req.body instanceof URLSearchParams;
-  try {
-    res = await fetch(req.url, {
-      method: req.method ?? 'GET',
-      headers: {
-        accept: 'application/json',
-        ...(req.body !== undefined ? { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' } : {}),
-        ...req.headers,
-      },
-      body: req.body === undefined ? undefined : form ? String(req.body) : JSON.stringify(req.body),
-      signal: AbortSignal.timeout(req.timeoutMs),
-    });
-  } catch (err) {
-    const name = (err as Error)?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') throw new ConnectorError(ConnectorErrorKind.TIMEOUT, `no answer from ${req.url} within ${req.timeoutMs} ms`, { url: req.url });
-    throw new ConnectorError(ConnectorErrorKind.TRANSIENT, `cannot reach ${req.url}: ${(err as Error)?.message ?? err}`, { url: req.url });
-  }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (err) {
-    const name = (err as Error)?.name;
-    throw new ConnectorError(name === 'TimeoutError' ? ConnectorErrorKind.TIMEOUT : ConnectorErrorKind.TRANSIENT, `reading the answer of ${req.url} failed: ${(err as Error)?.message}`, { url: req.url, status: res.status });
-  }
+  const { res, text } = await sendForText({
+    method: req.method,
+    url: req.url,
+    headers: {
+      accept: 'application/json',
+      ...(req.body !== undefined ? { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' } : {}),
+      ...req.headers,
+    },
+    body: req.body === undefined ? undefined : form ? String(req.body) : JSON.stringify(req.body),
+    timeoutMs: req.timeoutMs,
+  });
   let json: unknown;
   let parsed: boolean;
   try {
@@ -89,9 +77,9 @@ export async function apiJson<T = unknown>(remote: string, req: ApiJsonRequest, 
     const opts = { status: res.status, url: req.url, retryAfterMs: res.status === 429 ? parseRetryAfter(res.headers.get('retry-after')) : undefined };
     const detail = parsed ? describe(res.status, json, res.headers) : null;
     if (detail) throw new RemoteApiError(detail.kind ?? kind, remote, detail, opts);
-    throw new ConnectorError(kind, `${req.url} answered ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`, opts);
+    throw new ConnectorError(kind, `${req.url} answered ${res.status}: ${excerptOf(text)}`, opts);
   }
-  if (!parsed) throw new ConnectorError(ConnectorErrorKind.INVALID_RESPONSE, `${req.url} answered ${res.status} with something that is not JSON: "${text.slice(0, 200).replace(/\s+/g, ' ')}"`, { status: res.status, url: req.url });
+  if (!parsed) throw new ConnectorError(ConnectorErrorKind.INVALID_RESPONSE, `${req.url} answered ${res.status} with something that is not JSON: "${excerptOf(text)}"`, { status: res.status, url: req.url });
   return json as T;
 }
 
