@@ -28,14 +28,8 @@ export interface SimInvoice {
   exitOn: IsoDate | null;
 }
 
-export interface SimCustomer {
-  id: string;
-  segment: string | null;
-  tier: string | null;
-  country: string | null;
-  ownerUserId: string | null;
-  renewalDate: IsoDate | null;
-  history: CustomerSnapshot['history'];
+/** The engine's customer facts, without what the replay does not model (pauses) and with its own invoices. */
+export interface SimCustomer extends Pick<CustomerSnapshot, 'id' | 'segment' | 'tier' | 'country' | 'ownerUserId' | 'renewalDate' | 'history'> {
   invoices: SimInvoice[];
   /** Highest step offset sent before the window per invoice: the sequence continues, it does not restart. */
   lastStepOffset: Map<string, number>;
