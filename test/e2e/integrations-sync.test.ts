@@ -1,6 +1,6 @@
-import { dataOf, startTestApp, type GqlResult, type TestApp } from '../support/test-app';
+import { dataOf, startAppOn, startTestApp, type GqlResult, type TestApp } from '../support/test-app';
 import { erpCustomer, erpInvoice, FakeErpServer } from '../fixtures/integrations/fake-erp-server';
-import { restartOn, until } from '../fixtures/integrations/helpers';
+import { until } from '../fixtures/integrations/helpers';
 
 const RUN_FIELDS = `id status attempts pages trigger durationMs nextRetryAt counts { stream created updated unchanged failed } errors { kind message stream externalId field attempt }`;
 type Run = { id: string; status: string; attempts: number; pages: number; durationMs: number | null; counts: { stream: string; created: number; updated: number; unchanged: number; failed: number }[]; errors: { kind: string; message: string; stream: string | null; externalId: string | null; field: string | null }[] };
@@ -86,10 +86,10 @@ describe('integrations: connections, syncs by cursor, retries, write-backs', () 
     const dbUrl = t.databaseUrl;
     await t.app.stop(); // the worker is stopped mid-sync (its page request times out as it shuts down)
 
-    const second = await restartOn(dbUrl);
+    const second = await startAppOn(dbUrl, { runWorkers: true });
     try {
       const done = await until('the resumed run', async () => {
-        const r = dataOf(await second.gql<{ syncRun: Run }>(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id: run.id })).syncRun;
+        const r = dataOf(await second.gql<{ syncRun: Run }, Record<string, unknown>>(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id: run.id })).syncRun;
         return r.status === 'SUCCEEDED' || r.status === 'FAILED' ? r : undefined;
       });
       expect(done.status).toBe('SUCCEEDED');
@@ -107,9 +107,7 @@ describe('integrations: connections, syncs by cursor, retries, write-backs', () 
       // Hand the database back to the suite's app for the next tests.
       await second.app.stop();
     }
-    const again = await restartOn(dbUrl);
-    t = { ...t, app: again.app, gql: ((q: string, v?: Record<string, unknown>) => again.gql(q, v)) as never, stop: async () => { await again.app.stop(); } };
-    gql = (q, v) => again.gql(q, v);
+    t = await startAppOn(dbUrl, { runWorkers: true }); // `gql` reads `t`, so it now talks to this app
   });
 
   it('retries a 429 after its Retry-After and a 500 with backoff; gives up at once on garbage and on a 400', async () => {

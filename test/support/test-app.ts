@@ -30,6 +30,21 @@ export interface TestApp {
  */
 export async function startTestApp(opts: { runWorkers?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
   const databaseUrl = await createTestDatabase();
+  const t = await startAppOn(databaseUrl, opts);
+  return {
+    ...t,
+    async stop() {
+      await t.app.stop();
+      await dropTestDatabase(databaseUrl);
+    },
+  };
+}
+
+/**
+ * The real app on an existing test database, with the queue prefix `startTestApp` gives that
+ * database: a second process, or a restart after a kill. `stop` leaves the database in place.
+ */
+export async function startAppOn(databaseUrl: string, opts: { runWorkers?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
   const config = loadConfig({
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -63,7 +78,6 @@ export async function startTestApp(opts: { runWorkers?: boolean; env?: Record<st
     },
     async stop() {
       await app.stop();
-      await dropTestDatabase(databaseUrl);
     },
   };
 }
