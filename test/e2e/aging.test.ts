@@ -1,7 +1,5 @@
 import { systemActor } from '../../src/platform/auth/roles';
 import { RequestContext } from '../../src/platform/context';
-import { bucketIndex } from '../../src/modules/aging/bucket-edges';
-import { daysBetween } from '../../src/platform/time/dates';
 import { startGlobalQueryCount } from '../../src/platform/db/sql-logger';
 import {
   AgingDocument,
@@ -25,6 +23,7 @@ import {
 } from '../generated/graphql';
 import * as fx from '../support/fixtures';
 import { typicalPolicy } from '../support/policies';
+import { bucketsFromInvoices } from '../support/aging-expected';
 import { dataOf, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -47,19 +46,7 @@ describe('aging (e2e)', () => {
   const aging = async (v: AgingQueryVariables = {}): Promise<Report> => dataOf(await t.gql(AgingDocument, { asOf: AS_OF, ...v })).aging;
 
   /** Buckets and totals recomputed straight from the invoice table, per currency. */
-  async function expected(edges = [30, 60, 90]): Promise<Map<string, bigint[]>> {
-    const rows: { currency: string; due: string; open: string }[] = await t.app.dataSource.query(
-      `SELECT currency, to_char(due_date, 'YYYY-MM-DD') AS due, open_balance_minor::text AS open FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND open_balance_minor > 0`,
-      [tenantId],
-    );
-    const out = new Map<string, bigint[]>();
-    for (const r of rows) {
-      const b = out.get(r.currency) ?? Array(edges.length + 2).fill(0n);
-      b[bucketIndex(daysBetween(r.due, AS_OF), edges)] += BigInt(r.open);
-      out.set(r.currency, b);
-    }
-    return out;
-  }
+  const expected = (edges = [30, 60, 90]): Promise<Map<string, bigint[]>> => bucketsFromInvoices(t.app.dataSource, tenantId, AS_OF, edges);
 
   /** Every cut adds up to the same totals, and the totals equal the invoices, bucket by bucket, to the cent. */
   async function expectTotalsMatchInvoices(): Promise<void> {

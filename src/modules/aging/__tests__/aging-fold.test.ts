@@ -2,11 +2,11 @@ import { Client } from 'pg';
 import { systemActor } from '../../../platform/auth/roles';
 import { RequestContext } from '../../../platform/context';
 import { EVENTS_CHANNEL } from '../../../platform/events/event-bus';
-import { addDays, daysBetween } from '../../../platform/time/dates';
+import { addDays } from '../../../platform/time/dates';
 import { AgingDocument, MeDocument, PauseDunningDocument, ResumeDunningDocument, SetAgingBucketsDocument, UpsertCustomersDocument, UpsertEntitiesDocument, UpsertInvoicesDocument, type AgingQueryVariables } from '../../../../test/generated/graphql';
+import { bucketsFromInvoices } from '../../../../test/support/aging-expected';
 import * as fx from '../../../../test/support/fixtures';
 import { dataOf, startTestApp, type TestApp } from '../../../../test/support/test-app';
-import { bucketIndex } from '../bucket-edges';
 import { FOLD_MARGIN_DAYS } from '../aging.service';
 
 /**
@@ -48,16 +48,7 @@ describe('aging folded tails (e2e)', () => {
   });
 
   async function expected(asOf: string, edges: number[]): Promise<Map<string, string[]>> {
-    const rows: { currency: string; due: string; open: string }[] = await t.app.dataSource.query(
-      `SELECT currency, to_char(due_date, 'YYYY-MM-DD') AS due, open_balance_minor::text AS open FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND open_balance_minor > 0`,
-      [tenantId],
-    );
-    const out = new Map<string, bigint[]>();
-    for (const r of rows) {
-      const b = out.get(r.currency) ?? Array(edges.length + 2).fill(0n);
-      b[bucketIndex(daysBetween(r.due, asOf), edges)] += BigInt(r.open);
-      out.set(r.currency, b);
-    }
+    const out = await bucketsFromInvoices(t.app.dataSource, tenantId, asOf, edges);
     return new Map([...out].map(([c, b]) => [c, b.map(String)]));
   }
 
