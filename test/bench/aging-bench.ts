@@ -1,18 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { emitEvent } from '../../src/platform/events/event-bus';
 import { INVOICES_CHANGED, InvoiceChangeKind } from '../../src/modules/invoices/invoice.service';
 import { AgingDimension } from '../../src/modules/aging/dto/aging.types';
-import { arg, BENCH_KEY, benchEnv, gqlPost, latency, percentile } from './bench-env';
+import { arg, BENCH_KEY, benchEnv, gqlPost, latency, loadAverage, percentile } from './bench-env';
 
 const AGING_QUERY = `{ aging(groupBy: [ENTITY, SEGMENT, COLLECTOR]) { asOf rows { key group { entityCode segment collectorName } currency cells { bucket amount { amount } invoiceCount } total { amount } } totals { currency total { amount } } } }`;
 const SUBSCRIPTION = `subscription { agingChanged(groupBy: [ENTITY]) { reasons report { totals { currency total { amountMinor } } } } }`;
-
-const loadAverage = () => `${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${os.cpus().length} CPUs`;
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {

@@ -1,9 +1,8 @@
-import os from 'node:os';
 import { addDays, type IsoDate } from '../../src/platform/time/dates';
 import { policyDefinitionSchema } from '../../src/modules/policies/policy-definition';
 import { AssignmentScope } from '../../src/modules/policies/policy.entities';
 import { typicalPolicy } from '../support/policies';
-import { benchEnv } from './bench-env';
+import { benchEnv, loadAverage } from './bench-env';
 
 /**
  * `npm run bench -- backtest [--invoices 100000] [--customers 10000] [--days 365]`
@@ -24,7 +23,7 @@ export async function run(): Promise<void> {
   const customers = arg('customers', Math.max(10, Math.round(invoices / 10)));
   const days = arg('days', 365);
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  out(`load average ${loadAverage()}`);
   const to: IsoDate = '2026-11-24';
   const from = addDays(to, -days);
   const env = await benchEnv('backtest');
@@ -103,7 +102,7 @@ export async function run(): Promise<void> {
     out(`actual cash in the window: ${(Number(result.actualCash[0]?.amountMinor ?? 0) / 100).toLocaleString('en-US')} USD (no payment rows are seeded: closed_on only)`);
     out('');
     out(`wall time ${secs.toFixed(1)} s (target < 60 s at 100k invoices) — ${Math.round(result.invoiceDays / secs).toLocaleString('en-US')} invoice-days/s (both arms), ${Math.round((invoices * (days + 1)) / secs).toLocaleString('en-US')} book invoice-days/s (invoices × days / wall)`);
-    out(`peak RSS ${(Math.max(...rss, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB; load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    out(`peak RSS ${(Math.max(...rss, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB; load average after: ${loadAverage()}`);
   } finally {
     await env.close();
   }

@@ -66,6 +66,9 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
   };
 }
 
+/** The machine's load average (1, 5, 15 min) and core count, printed beside every measurement. */
+export const loadAverage = (): string => `${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${os.cpus().length} cores`;
+
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }

@@ -1,13 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { APPLY_CHUNK } from '../../src/modules/payments/payment-application.service';
 import type { RecordPaymentInput } from '../../src/modules/payments/payment.service';
 import { PaymentMethod } from '../../src/modules/payments/payment.entity';
-import { arg, benchEnv } from './bench-env';
+import { arg, benchEnv, loadAverage } from './bench-env';
 
 /**
  * Payment application benchmark: N payments (10% batch settlements over 5 invoices, 10%
@@ -245,7 +244,7 @@ export async function run(): Promise<void> {
       ['CPU per payment', `application: PostgreSQL ${perPayment(appCpu.pg)}, worker processes ${perPayment(appCpu.workers)}; raw-SQL limit: PostgreSQL ${perPayment(realLimit.pgCpuMs)} (from /proc)`],
       ['ratio to the limit', `${(appRate / rawRate).toFixed(2)}x (target >= 0.5x)`],
       ['bare-copy limit', `the same writes into copies with a primary key only (no other index, constraint or trigger): ${bareSecs.toFixed(1)} s = ${Math.round(bareRate)} payments/s; ratio ${(appRate / bareRate).toFixed(2)}x (for comparison)`],
-      ['load average', `${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cores`],
+      ['load average', loadAverage()],
       ['conservation', `${conserved ? 'OK' : 'FAILED'}: received ${usd(cons.received)} = applied ${usd(cons.applied)} + unapplied ${usd(cons.unapplied)}; allocations ${usd(cons.allocated)}; ledger cash ${usd(cons.ledger_cash)}, AR credited ${usd(cons.ledger_ar_paid)}, unapplied ${usd(cons.ledger_unapplied)}; bad payments/allocs/invoices/entries ${cons.bad_payments}/${cons.bad_allocs}/${cons.bad_invoices}/${cons.bad_entries}; raw run agrees: ${raw.applied === cons.applied && raw.differ === 0}`],
     ];
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(20)} ${v}\n`);
