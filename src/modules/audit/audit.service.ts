@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../platform/context';
+import { preparedQuery } from '../../platform/db/prepared';
 import { badInput } from '../../platform/errors';
 import { decodeCursor, toConnection, type Connection } from '../../platform/graphql/connection';
 import type { AuditEventNode } from './dto/audit.types';
@@ -36,7 +37,8 @@ export class AuditService {
         ...(e.reason ? { reason: e.reason } : {}),
       },
     }));
-    await ctx.em.query(
+    await preparedQuery(
+      ctx.em,
       `INSERT INTO audit_events (tenant_id, actor_kind, actor_id, action, subject_type, subject_id, data, request_id)
        SELECT $1, x.actor_kind, x.actor_id, x.action, x.subject_type, x.subject_id, x.data, $3::text
        FROM jsonb_to_recordset($2::jsonb) AS x(actor_kind text, actor_id text, action text, subject_type text, subject_id text, data jsonb)`,

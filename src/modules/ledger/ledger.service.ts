@@ -4,6 +4,7 @@ import { In } from 'typeorm';
 import type { RequestContext } from '../../platform/context';
 import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
 import { keysetPage } from '../../platform/db/keyset';
+import { preparedQuery } from '../../platform/db/prepared';
 import { badInput } from '../../platform/errors';
 import type { Connection } from '../../platform/graphql/connection';
 import { isIsoDate } from '../../platform/time/dates';
@@ -89,12 +90,12 @@ export class LedgerService {
     const en = entryColumns.map((c) => c.name).join(', ');
     for (const part of chunks(entries, 5000)) {
       const src = unnestSource(entryColumns, part, 2);
-      await ctx.em.query(`INSERT INTO journal_entries (tenant_id, ${en}) SELECT $1, ${en} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
+      await preparedQuery(ctx.em, `INSERT INTO journal_entries (tenant_id, ${en}) SELECT $1, ${en} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
     }
     // One statement for every line, so the balance check sees each entry whole.
     const ln = lineColumns.map((c) => c.name).join(', ');
     const src = unnestSource(lineColumns, lines, 2);
-    await ctx.em.query(`INSERT INTO journal_lines (tenant_id, ${ln}) SELECT $1, ${ln} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
+    await preparedQuery(ctx.em, `INSERT INTO journal_lines (tenant_id, ${ln}) SELECT $1, ${ln} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
     return entries.map((e) => e.id);
   }
 

@@ -59,9 +59,11 @@ export type CustomStrategy = (input: { payment: PaymentToMatch; amountMinor: big
 export const SUBSET_MAX_INVOICES = 20;
 export const SUBSET_MAX_STEPS = 200_000;
 
+/** Oldest first: due date, then issue date, number and id, compared as plain strings (the same order on every machine, whatever its locale). */
 export function byAge(a: OpenInvoice, b: OpenInvoice): number {
-  return a.dueDate.localeCompare(b.dueDate) || a.issueDate.localeCompare(b.issueDate) || a.number.localeCompare(b.number) || a.id.localeCompare(b.id);
+  return cmp(a.dueDate, b.dueDate) || cmp(a.issueDate, b.issueDate) || cmp(a.number, b.number) || cmp(a.id, b.id);
 }
+const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /** Invoices an automatic rule may touch: open, same currency, and not waiting on usage reconciliation. */
 export function eligible(invoices: readonly OpenInvoice[], currency: string): OpenInvoice[] {
@@ -175,7 +177,11 @@ export async function matchPayment(
   const placements: Placement[] = [];
   const ambiguity: Ambiguity[] = [];
   let left = payment.amountMinor;
-  const open = () => eligible(invoices.map((i) => ({ ...i, openMinor: balance.get(i.id)! })), payment.currency);
+  const open = () =>
+    eligible(
+      invoices.map((i) => (balance.get(i.id) === i.openMinor ? i : { ...i, openMinor: balance.get(i.id)! })),
+      payment.currency,
+    );
   const place = (ps: Placement[]) => {
     for (const p of ps) {
       const b = balance.get(p.invoiceId);

@@ -1,5 +1,6 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import { preparedQuery } from '../../platform/db/prepared';
 import { badInput, notFound } from '../../platform/errors';
 import { emitEvent } from '../../platform/events/event-bus';
 import { formatMinor, parseDecimal } from '../../platform/money/money';
@@ -178,7 +179,7 @@ export class PaymentApplicationService {
 
   private async applyChunk(tx: RequestContext, ids: string[], retry: boolean, allRules: Map<string, ApplicationRules>): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
     const t = tx.tenantId;
-    const payments: PaymentRow[] = await tx.em.query(
+    const payments: PaymentRow[] = await preparedQuery(tx.em, 
       `SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = ANY($2::uuid[])
          AND (status = 'PENDING' OR ($3 AND status = 'UNAPPLIED' AND (next_attempt_at IS NULL OR next_attempt_at <= now())))
        ORDER BY id FOR UPDATE SKIP LOCKED`,
@@ -198,16 +199,16 @@ export class PaymentApplicationService {
       const names = [...new Set(unknown.map((p) => p.payer_name?.trim().toLowerCase()).filter((n): n is string => !!n))];
       const byAccount = new Map<string, string>();
       if (accounts.length) {
-        const rows: { account: string; customer_id: string }[] = await tx.em.query(`SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, accounts]);
+        const rows: { account: string; customer_id: string }[] = await preparedQuery(tx.em, `SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, accounts]);
         rows.forEach((r) => byAccount.set(r.account, r.customer_id));
       }
       const byName = new Map<string, string[]>();
       if (names.length) {
-        const rows: { n: string; id: string }[] = await tx.em.query(`SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, names]);
+        const rows: { n: string; id: string }[] = await preparedQuery(tx.em, `SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, names]);
         rows.forEach((r) => byName.set(r.n, [...(byName.get(r.n) ?? []), r.id]));
         // Payer history is a hint only when a name has paid for a few customers, not for everyone.
         // At most one customer more than the hint allows is read per name, however often it paid.
-        const hist: { n: string; ids: string[] }[] = await tx.em.query(
+        const hist: { n: string; ids: string[] }[] = await preparedQuery(tx.em, 
           `SELECT v.n, array_agg(x.customer_id) AS ids FROM unnest($2::text[]) AS v(n)
            CROSS JOIN LATERAL (SELECT customer_id FROM payer_names WHERE tenant_id = $1 AND name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) x
            GROUP BY v.n HAVING count(*) <= ${MAX_HISTORY_CUSTOMERS}`,
@@ -230,7 +231,7 @@ export class PaymentApplicationService {
       const keys = new Map(stillUnknown.map((p) => [p.id, parseReferences(p.remittance_text, p.remittance_refs).map((r) => r.digits)]));
       const all = [...new Set([...keys.values()].flat())];
       if (all.length) {
-        const rows: (InvoiceRow & { k: string })[] = await tx.em.query(
+        const rows: (InvoiceRow & { k: string })[] = await preparedQuery(tx.em, 
           `SELECT ${INVOICE_COLS}, ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') AS k FROM invoices
            WHERE tenant_id = $1 AND status = 'OPEN' AND ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') = ANY($2::text[])`,
           [t, all],
@@ -249,12 +250,17 @@ export class PaymentApplicationService {
     const invoices = await this.readPayersBook(tx, [...customerIds]);
     const balance = new Map(invoices.map((i) => [i.id, i]));
     const byCustomer = new Map<string, OpenInvoice[]>();
-    for (const i of invoices) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
+    const addToBook = (i: OpenInvoice) => {
+      const list = byCustomer.get(i.customerId);
+      if (list) list.push(i);
+      else byCustomer.set(i.customerId, [i]);
+    };
+    invoices.forEach(addToBook);
     // Invoices of customers this payer paid for before: read (not locked) for suggestions only.
     const histIds = [...new Set(payments.filter((p) => !payer.has(p.id) && p.payer_name).flatMap((p) => [...(history.get(p.payer_name!.trim().toLowerCase()) ?? [])]))].filter((c) => !byCustomer.has(c));
     if (histIds.length) {
-      const rows: InvoiceRow[] = await tx.em.query(`SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
-      for (const i of rows.map(toOpen)) byCustomer.set(i.customerId, [...(byCustomer.get(i.customerId) ?? []), i]);
+      const rows: InvoiceRow[] = await preparedQuery(tx.em, `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
+      rows.map(toOpen).forEach(addToBook);
     }
 
     const outcomes: Outcome[] = [];
@@ -262,7 +268,8 @@ export class PaymentApplicationService {
       const customerId = payer.get(p.id) ?? null;
       const rules = ApplicationRulesService.pick(allRules, p.entity_id);
       const refOnly = !customerId && refInvoicesByPayment.has(p.id);
-      const candidates = (customerId ? (byCustomer.get(customerId) ?? []) : refOnly ? refInvoicesByPayment.get(p.id)!.map((r) => balance.get(r.id)).filter((i): i is OpenInvoice => !!i) : []).map((i) => ({ ...i, openMinor: balance.get(i.id)!.openMinor }));
+      // The balances as earlier payments of this chunk left them (`balance` holds the current objects).
+      const candidates = (customerId ? (byCustomer.get(customerId) ?? []) : refOnly ? refInvoicesByPayment.get(p.id)! : []).map((i) => balance.get(i.id)).filter((i): i is OpenInvoice => !!i);
       const toMatch: PaymentToMatch = { id: p.id, currency: p.currency, amountMinor: BigInt(p.unapplied_minor), remittanceText: p.remittance_text, refs: p.remittance_refs, customerId };
       let skipped: string | null = null;
       for (const name of rules.beforeHooks) {
@@ -319,7 +326,7 @@ export class PaymentApplicationService {
    */
   private async readPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
     if (!customerIds.length) return [];
-    const rows: InvoiceRow[] = await tx.em.query(
+    const rows: InvoiceRow[] = await preparedQuery(tx.em, 
       `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`,
       [tx.tenantId, customerIds],
     );
@@ -378,7 +385,7 @@ export class PaymentApplicationService {
     const invRows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, expected: invoices.get(id)!.openMinor, closedOn: v.closedOn }));
     const pendingReminders = new Set<string>();
     if (invRows.length) {
-      const locked: { invoice_id: string }[] = await tx.em.query(
+      const locked: { invoice_id: string }[] = await preparedQuery(tx.em, 
         `SELECT invoice_id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
         [t, invRows.map((r) => r.id)],
       );
@@ -388,7 +395,7 @@ export class PaymentApplicationService {
     if (allocs.length) {
       const names = allocColumns.map((c) => c.name).join(', ');
       const src = unnestSource(allocColumns, allocs, 3);
-      await tx.em.query(`INSERT INTO payment_allocations (tenant_id, created_by, ${names}) SELECT $1, $2, ${names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
+      await preparedQuery(tx.em, `INSERT INTO payment_allocations (tenant_id, created_by, ${names}) SELECT $1, $2, ${names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
     }
     const payRows = outcomes.map((o) => {
       const placed = o.placements.reduce((s, x) => s + x.amountMinor, 0n);
@@ -412,7 +419,7 @@ export class PaymentApplicationService {
       payRows,
       2,
     );
-    await tx.em.query(
+    await preparedQuery(tx.em, 
       `UPDATE payments p SET applied_minor = v.applied, unapplied_minor = v.unapplied, status = v.status, customer_id = COALESCE(p.customer_id, v.customer_id),
          attempts = v.attempts, next_attempt_at = v.next_at, applied_at = CASE WHEN v.applied > p.applied_minor THEN now() ELSE p.applied_at END, updated_at = now()
        FROM ${psrc.sql} WHERE p.tenant_id = $1 AND p.id = v.id`,
@@ -421,7 +428,7 @@ export class PaymentApplicationService {
     // Remember which remittance account pays for which customer (payer identification next time).
     const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account && !o.accountKnown);
     if (learned.length) {
-      await tx.em.query(`INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
+      await preparedQuery(tx.em, `INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
         t,
         learned.map((o) => o.payment.payer_account),
         learned.map((o) => o.customerId),
@@ -432,7 +439,7 @@ export class PaymentApplicationService {
     // a name paying for everyone (a processor) stops being written, so writers rarely meet here.
     const named = outcomes.filter((o) => o.customerId && o.payment.payer_name?.trim());
     if (named.length) {
-      await tx.em.query(
+      await preparedQuery(tx.em, 
         `INSERT INTO payer_names (tenant_id, name, customer_id)
          SELECT $1, v.n, v.c FROM (SELECT DISTINCT n, c FROM unnest($2::text[], $3::uuid[]) AS u(n, c)) v
          WHERE NOT EXISTS (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n AND p.customer_id = v.c)
@@ -475,7 +482,7 @@ export class PaymentApplicationService {
       [...rows].sort((x, y) => (x.id < y.id ? -1 : 1)),
       2,
     );
-    const updated: unknown = await tx.em.query(
+    const updated = await preparedQuery(tx.em, 
       `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
          status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
          closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
@@ -484,17 +491,16 @@ export class PaymentApplicationService {
        RETURNING i.id`,
       [tx.tenantId, ...src.params],
     );
-    const n = Array.isArray((updated as unknown[])[0]) ? (updated as [unknown[]])[0].length : (updated as unknown[]).length;
-    if (n !== rows.length) throw new ConcurrentInvoiceChange();
+    if (updated.length !== rows.length) throw new ConcurrentInvoiceChange();
   }
 
   private async replaceSuggestions(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
     // A payment never tried before has no suggestions to replace.
     const ids = outcomes.filter((o) => o.payment.status !== PaymentStatus.PENDING || o.payment.attempts > 0).map((o) => o.payment.id);
-    if (ids.length) await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
+    if (ids.length) await preparedQuery(tx.em, `DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
     const rows = outcomes.flatMap((o) => (o.suggestions ?? []).map((s, i) => ({ ...s, paymentId: o.payment.id, rank: i + 1 })));
     if (!rows.length) return;
-    await tx.em.query(
+    await preparedQuery(tx.em, 
       `INSERT INTO payment_suggestions (tenant_id, payment_id, rank, invoice_ids, amount_minor, score, reason, detail)
        SELECT $1, v.p, v.r, string_to_array(v.i, ',')::uuid[], v.a, v.s, v.why, v.d FROM unnest($2::uuid[], $3::int[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::text[]) AS v(p, r, i, a, s, why, d)`,
       [tx.tenantId, rows.map((r) => r.paymentId), rows.map((r) => r.rank), rows.map((r) => r.invoiceIds.join(',')), rows.map((r) => r.amountMinor.toString()), rows.map((r) => r.score), rows.map((r) => r.reason), rows.map((r) => r.detail.slice(0, 500))],

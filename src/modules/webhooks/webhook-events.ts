@@ -4,7 +4,7 @@ import { RequestContext } from '../../platform/context';
 import type { DomainEvent, PubSub } from '../../platform/events/event-bus';
 import type { Logger } from '../../platform/logging/logger';
 import { todayIn } from '../../platform/time/dates';
-import type { WebhookService } from './webhook.service';
+import { ENDPOINTS_CHANGED, type WebhookService } from './webhook.service';
 
 /** Topic names of the domain events this module listens to (emitted with pg_notify after commit). */
 const INVOICES_CHANGED = 'invoices.changed';
@@ -39,6 +39,7 @@ export class WebhookEventSource {
     listen(INVOICES_CHANGED, (e) => this.invoicesChanged(this.ctx(e.tenantId), (e.payload.ids as string[]) ?? []));
     listen(ACTIONS_CHANGED, (e) => (e.payload.status === 'SENT' ? this.actionsSent(this.ctx(e.tenantId), (e.payload.ids as string[]) ?? []) : Promise.resolve()));
     listen(PAYMENTS_APPLIED, (e) => this.paymentsApplied(this.ctx(e.tenantId), (e.payload.ids as string[]) ?? []));
+    listen(ENDPOINTS_CHANGED, async (e) => this.webhooks.forgetWanted(e.tenantId));
   }
 
   async invoicesChanged(ctx: RequestContext, ids: string[]): Promise<void> {

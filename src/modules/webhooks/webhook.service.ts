@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestContext } from '../../platform/context';
 import { badInput, notFound } from '../../platform/errors';
+import { emitEvent } from '../../platform/events/event-bus';
 import type { AuditService } from '../audit/audit.service';
 import type { SecretBox } from '../integrations/secret-box';
 import { WEBHOOK_EVENT_TYPES, WebhookDeliveryStatus, type CreateWebhookEndpointInput, type CreateWebhookEndpointPayload, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from './dto/webhook.types';
@@ -44,6 +45,10 @@ const DELIVERY_COLS = `d.id, d.endpoint_id, d.event_id, e.type, e.payload, e.occ
 
 export class WebhookError extends Error {}
 
+/** Announced when a tenant's endpoints change: every process forgets what it kept of them. */
+export const ENDPOINTS_CHANGED = 'webhooks.endpoints_changed';
+const WANTED_TTL_MS = 60_000;
+
 /**
  * Outbound webhooks: endpoints (secret sealed at rest, shown once), events deduplicated by a
  * key (the same fact announced twice, or by two API instances, is one event), one delivery
@@ -57,6 +62,9 @@ export class WebhookService {
   /** From config: the first retry waits this long, then it doubles (the job's backoff). */
   retryBaseMs = 10_000;
   timeoutMs = 10_000;
+
+  private readonly wantedCache = new Map<string, { wanted: boolean; at: number }>();
+  private generation = 0;
 
   constructor(
     private readonly box: SecretBox,
@@ -81,6 +89,8 @@ export class WebhookService {
       `INSERT INTO webhook_endpoints (tenant_id, url, description, event_types, secret_enc, secret_hint) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
       [ctx.tenantId, url.toString(), input.description?.trim() || null, types, this.box.seal(secret, ctx.tenantId), secret.slice(-4)],
     );
+    this.forgetWanted(ctx.tenantId);
+    await emitEvent(ctx.em, { type: ENDPOINTS_CHANGED, tenantId: ctx.tenantId, payload: { endpointId: row.id } });
     await this.audit.record(ctx, { action: 'webhook_endpoint.created', subjectType: 'WebhookEndpoint', subjectId: row.id, data: { url: row.url, eventTypes: types } });
     return { endpoint: endpointGql(row), secret };
   }
@@ -115,10 +125,29 @@ export class WebhookService {
     return row ? deliveryGql(row) : null;
   }
 
-  /** Whether any active endpoint of the tenant wants this type: producers skip the work when none does. */
+  /**
+   * Whether any active endpoint of the tenant wants this type: producers skip the work when none
+   * does. Every process asks this for every domain event it hears (a chunk of payments announces
+   * several), so answers are kept per tenant and type until an endpoint of the tenant changes:
+   * `createEndpoint` forgets them here at once and, through the ENDPOINTS_CHANGED event committed
+   * with the endpoint, in every other process before any later event reaches it (notifications
+   * arrive in commit order). An answer read while a change was announced is not kept; none is
+   * kept longer than a minute, whatever happens to the listener.
+   */
   async wanted(ctx: RequestContext, type: WebhookEventType): Promise<boolean> {
+    const key = `${ctx.tenantId} ${type}`;
+    const hit = this.wantedCache.get(key);
+    if (hit && hit.at > Date.now() - WANTED_TTL_MS) return hit.wanted;
+    const generation = this.generation;
     const [r] = await ctx.em.query(`SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND active AND (event_types @> ARRAY[$2]::text[] OR event_types @> ARRAY['*']::text[]) LIMIT 1`, [ctx.tenantId, type]);
+    if (generation === this.generation) this.wantedCache.set(key, { wanted: !!r, at: Date.now() });
     return !!r;
+  }
+
+  /** Forgets what `wanted` kept for a tenant (an endpoint of it changed, here or in another process). */
+  forgetWanted(tenantId: string): void {
+    this.generation++;
+    for (const key of this.wantedCache.keys()) if (key.startsWith(`${tenantId} `)) this.wantedCache.delete(key);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { createPubSub } from '@graphql-yoga/subscription';
+import { preparedQuery } from '../db/prepared';
 import type { Logger } from '../logging/logger';
 
 export const EVENTS_CHANNEL = 'recoup_events';
@@ -22,7 +23,7 @@ export type PubSub = ReturnType<typeof createPubSub<Record<string, [DomainEvent]
 export async function emitEvent(em: EntityManager, event: DomainEvent): Promise<void> {
   const body = JSON.stringify(event);
   if (Buffer.byteLength(body) > 7900) throw new Error(`event ${event.type} payload too large for NOTIFY`);
-  await em.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, body]);
+  await preparedQuery(em, 'SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, body]);
 }
 
 /** Listens on the events channel and republishes each event on the in-process pubsub by type. */
