@@ -21,30 +21,39 @@ const STRIPE_LOCK_CLASS = { aging_rollups: 51_008, sales_rollups: 51_009 };
  * table; two keys sharing a slot only cost an extra stripe row, never a wrong total.
  */
 export function merge(source: string, striped = false): string {
-  const one = (table: 'aging_rollups' | 'sales_rollups', date: string, amount: string, from: string, where: string) => {
-    const stripe = striped
-      ? `CASE WHEN pg_try_advisory_xact_lock(${STRIPE_LOCK_CLASS[table]}, hashtext(concat_ws('|', ${DIMS}, ${date})) % 128) THEN 0 ELSE 1 + pg_backend_pid() % 15 END`
-      : null;
-    const aggregated = `SELECT ${DIMS}, ${date}, sum(sign * ${from}) AS ${amount}, sum(sign)::int AS invoice_count
+  return `
+    ${mergeInto('aging_rollups', source, striped)}
+    ${mergeInto('sales_rollups', source, striped)}`;
+}
+
+/** What each rollup sums from the signed invoice rows: its date, its amount, and which rows count. */
+export const ROLLUPS = {
+  aging_rollups: { date: 'due_date', amount: 'open_minor', from: 'open_balance_minor', where: `status = 'OPEN' AND open_balance_minor > 0` },
+  sales_rollups: { date: 'issue_date', amount: 'total_minor', from: 'total_minor', where: `status <> 'VOID'` },
+} as const;
+
+/** The rollup statement of one table for a source of signed invoice rows (see `merge`). */
+export function mergeInto(table: keyof typeof ROLLUPS, source: string, striped = false): string {
+  const { date, amount, from, where } = ROLLUPS[table];
+  const stripe = striped
+    ? `CASE WHEN pg_try_advisory_xact_lock(${STRIPE_LOCK_CLASS[table]}, hashtext(concat_ws('|', ${DIMS}, ${date})) % 128) THEN 0 ELSE 1 + pg_backend_pid() % 15 END`
+    : null;
+  const aggregated = `SELECT ${DIMS}, ${date}, sum(sign * ${from}) AS ${amount}, sum(sign)::int AS invoice_count
       FROM (${source}) d
       WHERE ${where}
       GROUP BY ${DIMS}, ${date}
       HAVING sum(sign * ${from}) <> 0 OR sum(sign) <> 0
       ORDER BY ${DIMS}, ${date}`;
-    return stripe
-      ? `INSERT INTO ${table} AS r (${DIMS}, ${date}, stripe, ${amount}, invoice_count)
+  return stripe
+    ? `INSERT INTO ${table} AS r (${DIMS}, ${date}, stripe, ${amount}, invoice_count)
     SELECT ${DIMS}, ${date}, ${stripe}, ${amount}, invoice_count FROM (${aggregated}) k
     ON CONFLICT (${DIMS}, ${date}, stripe) DO UPDATE SET ${amount} = r.${amount} + EXCLUDED.${amount}, invoice_count = r.invoice_count + EXCLUDED.invoice_count;`
-      : `INSERT INTO ${table} AS r (${DIMS}, ${date}, ${amount}, invoice_count)
+    : `INSERT INTO ${table} AS r (${DIMS}, ${date}, ${amount}, invoice_count)
     ${aggregated}
     ON CONFLICT (${DIMS}, ${date}) DO UPDATE SET ${amount} = r.${amount} + EXCLUDED.${amount}, invoice_count = r.invoice_count + EXCLUDED.invoice_count;`;
-  };
-  return `
-    ${one('aging_rollups', 'due_date', 'open_minor', 'open_balance_minor', `status = 'OPEN' AND open_balance_minor > 0`)}
-    ${one('sales_rollups', 'issue_date', 'total_minor', 'total_minor', `status <> 'VOID'`)}`;
 }
 
-const invoiceCols = 'i.tenant_id, i.entity_id, i.currency, i.billing_model, i.due_date, i.issue_date, i.status, i.open_balance_minor, i.total_minor';
+export const invoiceCols = 'i.tenant_id, i.entity_id, i.currency, i.billing_model, i.due_date, i.issue_date, i.status, i.open_balance_minor, i.total_minor';
 export const fromRows = (table: string, sign: number) =>
   `SELECT ${sign} AS sign, ${invoiceCols}, c.segment, c.owner_user_id FROM ${table} i JOIN customers c ON c.id = i.customer_id`;
 

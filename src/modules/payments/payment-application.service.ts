@@ -118,6 +118,19 @@ class ConcurrentInvoiceChange extends Error {
   }
 }
 
+/** A bounded set of keys per tenant (forgets everything when full: it only saves work). */
+class TenantKeys {
+  private readonly keys = new Set<string>();
+  constructor(private readonly max: number) {}
+  has(tenantId: string, key: string): boolean {
+    return this.keys.has(`${tenantId} ${key}`);
+  }
+  add(tenantId: string, key: string): void {
+    if (this.keys.size >= this.max) this.keys.clear();
+    this.keys.add(`${tenantId} ${key}`);
+  }
+}
+
 const isUuid = (s: string) => /^[0-9a-f-]{36}$/i.test(s);
 const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
 
@@ -130,6 +143,11 @@ const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
  * skipped, never applied twice: only PENDING (or due UNAPPLIED) payments are taken.
  */
 export class PaymentApplicationService {
+  /**
+   * Payer names seen (in committed rows) to have paid for more customers than a hint allows: they
+   * never become a hint again (payer_names only grows), so nothing is written for them.
+   */
+  private readonly saturatedNames = new TenantKeys(100_000);
   /** Called after commit with the customers whose balances changed (set by the composition root). */
   onCustomersChanged: (ctx: RequestContext, customerIds: string[]) => void = () => undefined;
 
@@ -179,7 +197,7 @@ export class PaymentApplicationService {
 
   private async applyChunk(tx: RequestContext, ids: string[], retry: boolean, allRules: Map<string, ApplicationRules>): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
     const t = tx.tenantId;
-    const payments: PaymentRow[] = await preparedQuery(tx.em, 
+    const payments: PaymentRow[] = await preparedQuery(tx.em,
       `SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = ANY($2::uuid[])
          AND (status = 'PENDING' OR ($3 AND status = 'UNAPPLIED' AND (next_attempt_at IS NULL OR next_attempt_at <= now())))
        ORDER BY id FOR UPDATE SKIP LOCKED`,
@@ -208,13 +226,17 @@ export class PaymentApplicationService {
         rows.forEach((r) => byName.set(r.n, [...(byName.get(r.n) ?? []), r.id]));
         // Payer history is a hint only when a name has paid for a few customers, not for everyone.
         // At most one customer more than the hint allows is read per name, however often it paid.
-        const hist: { n: string; ids: string[] }[] = await preparedQuery(tx.em, 
+        const hist: { n: string; ids: string[] }[] = await preparedQuery(
+          tx.em,
           `SELECT v.n, array_agg(x.customer_id) AS ids FROM unnest($2::text[]) AS v(n)
            CROSS JOIN LATERAL (SELECT customer_id FROM payer_names WHERE tenant_id = $1 AND name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) x
-           GROUP BY v.n HAVING count(*) <= ${MAX_HISTORY_CUSTOMERS}`,
+           GROUP BY v.n`,
           [t, names],
         );
-        hist.forEach((h) => history.set(h.n, new Set(h.ids)));
+        for (const h of hist) {
+          if (h.ids.length <= MAX_HISTORY_CUSTOMERS) history.set(h.n, new Set(h.ids));
+          else this.saturatedNames.add(t, h.n);
+        }
       }
       for (const p of unknown) {
         const byAcc = p.payer_account ? byAccount.get(p.payer_account) : undefined;
@@ -231,7 +253,7 @@ export class PaymentApplicationService {
       const keys = new Map(stillUnknown.map((p) => [p.id, parseReferences(p.remittance_text, p.remittance_refs).map((r) => r.digits)]));
       const all = [...new Set([...keys.values()].flat())];
       if (all.length) {
-        const rows: (InvoiceRow & { k: string })[] = await preparedQuery(tx.em, 
+        const rows: (InvoiceRow & { k: string })[] = await preparedQuery(tx.em,
           `SELECT ${INVOICE_COLS}, ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') AS k FROM invoices
            WHERE tenant_id = $1 AND status = 'OPEN' AND ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') = ANY($2::text[])`,
           [t, all],
@@ -326,7 +348,7 @@ export class PaymentApplicationService {
    */
   private async readPayersBook(tx: RequestContext, customerIds: string[]): Promise<OpenInvoice[]> {
     if (!customerIds.length) return [];
-    const rows: InvoiceRow[] = await preparedQuery(tx.em, 
+    const rows: InvoiceRow[] = await preparedQuery(tx.em,
       `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`,
       [tx.tenantId, customerIds],
     );
@@ -385,7 +407,7 @@ export class PaymentApplicationService {
     const invRows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, expected: invoices.get(id)!.openMinor, closedOn: v.closedOn }));
     const pendingReminders = new Set<string>();
     if (invRows.length) {
-      const locked: { invoice_id: string }[] = await preparedQuery(tx.em, 
+      const locked: { invoice_id: string }[] = await preparedQuery(tx.em,
         `SELECT invoice_id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
         [t, invRows.map((r) => r.id)],
       );
@@ -419,7 +441,7 @@ export class PaymentApplicationService {
       payRows,
       2,
     );
-    await preparedQuery(tx.em, 
+    await preparedQuery(tx.em,
       `UPDATE payments p SET applied_minor = v.applied, unapplied_minor = v.unapplied, status = v.status, customer_id = COALESCE(p.customer_id, v.customer_id),
          attempts = v.attempts, next_attempt_at = v.next_at, applied_at = CASE WHEN v.applied > p.applied_minor THEN now() ELSE p.applied_at END, updated_at = now()
        FROM ${psrc.sql} WHERE p.tenant_id = $1 AND p.id = v.id`,
@@ -437,9 +459,9 @@ export class PaymentApplicationService {
     // ... and which customers a payer name pays for (payer history, a hint for the unapplied queue).
     // Only while the name has paid for few enough customers to be a hint, and only new pairs:
     // a name paying for everyone (a processor) stops being written, so writers rarely meet here.
-    const named = outcomes.filter((o) => o.customerId && o.payment.payer_name?.trim());
+    const named = outcomes.filter((o) => o.customerId && o.payment.payer_name?.trim() && !this.saturatedNames.has(t, o.payment.payer_name.trim().toLowerCase()));
     if (named.length) {
-      await preparedQuery(tx.em, 
+      await preparedQuery(tx.em,
         `INSERT INTO payer_names (tenant_id, name, customer_id)
          SELECT $1, v.n, v.c FROM (SELECT DISTINCT n, c FROM unnest($2::text[], $3::uuid[]) AS u(n, c)) v
          WHERE NOT EXISTS (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n AND p.customer_id = v.c)
@@ -482,7 +504,7 @@ export class PaymentApplicationService {
       [...rows].sort((x, y) => (x.id < y.id ? -1 : 1)),
       2,
     );
-    const updated = await preparedQuery(tx.em, 
+    const updated = await preparedQuery(tx.em,
       `UPDATE invoices i SET open_balance_minor = i.open_balance_minor - v.amount,
          status = CASE WHEN i.open_balance_minor - v.amount = 0 THEN 'PAID' ELSE i.status END,
          closed_on = CASE WHEN i.open_balance_minor - v.amount = 0 THEN v.closed_on ELSE i.closed_on END,
@@ -500,7 +522,7 @@ export class PaymentApplicationService {
     if (ids.length) await preparedQuery(tx.em, `DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
     const rows = outcomes.flatMap((o) => (o.suggestions ?? []).map((s, i) => ({ ...s, paymentId: o.payment.id, rank: i + 1 })));
     if (!rows.length) return;
-    await preparedQuery(tx.em, 
+    await preparedQuery(tx.em,
       `INSERT INTO payment_suggestions (tenant_id, payment_id, rank, invoice_ids, amount_minor, score, reason, detail)
        SELECT $1, v.p, v.r, string_to_array(v.i, ',')::uuid[], v.a, v.s, v.why, v.d FROM unnest($2::uuid[], $3::int[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::text[]) AS v(p, r, i, a, s, why, d)`,
       [tx.tenantId, rows.map((r) => r.paymentId), rows.map((r) => r.rank), rows.map((r) => r.invoiceIds.join(',')), rows.map((r) => r.amountMinor.toString()), rows.map((r) => r.score), rows.map((r) => r.reason), rows.map((r) => r.detail.slice(0, 500))],
