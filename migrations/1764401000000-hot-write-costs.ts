@@ -40,9 +40,12 @@ const balanceCheck = (source: string) => `
  *   append-only and each statement must balance every entry it touches, so an entry balances
  *   after the statement exactly when it balanced before and the new lines balance among
  *   themselves (a statement adding lines to an entry still needs two or more of them).
+ * - Two indexes of payments no statement reads since payer identification moved to its own
+ *   tables (payer_accounts, payer_names) are dropped: every intake and every application
+ *   updated them for nothing.
  */
-export class ChangedRowsOnly1764401000000 implements MigrationInterface {
-  name = 'ChangedRowsOnly1764401000000';
+export class HotWriteCosts1764401000000 implements MigrationInterface {
+  name = 'HotWriteCosts1764401000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -62,9 +65,13 @@ export class ChangedRowsOnly1764401000000 implements MigrationInterface {
       balanceCheck(`SELECT entry_id INTO bad FROM new_lines
         GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor) OR count(*) < 2 LIMIT 1;`),
     );
+    await q.query(`DROP INDEX IF EXISTS payments_payer_name_idx`);
+    await q.query(`DROP INDEX IF EXISTS payments_payer_account_idx`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX payments_payer_name_idx ON payments (tenant_id, lower(payer_name)) WHERE customer_id IS NOT NULL AND payer_name IS NOT NULL`);
+    await q.query(`CREATE INDEX payments_payer_account_idx ON payments (tenant_id, payer_account) WHERE payer_account IS NOT NULL`);
     await q.query(invoicesTriggerFunction(true));
     await q.query(
       balanceCheck(`SELECT l.entry_id INTO bad FROM journal_lines l
