@@ -47,6 +47,7 @@ import { Dispute } from './disputes/dispute.entity';
 import { DisputeResolver } from './disputes/dispute.resolver';
 import { DisputeService } from './disputes/dispute.service';
 import { DunningPause } from './engine/dunning-pause.entity';
+import { DunningCounters } from './engine/escalations';
 import { EngineResolver } from './engine/engine.resolver';
 import { EvaluationRun } from './engine/evaluation-run.entity';
 import { EvaluationService } from './engine/evaluation.service';
@@ -262,7 +263,7 @@ export function createModules(config: Pick<Config, 'SMTP_URL' | 'SMS_PROVIDER_UR
   const ledger = new LedgerService();
   const paymentHooks = new PaymentHookRegistry();
   const paymentRules = new ApplicationRulesService(legalEntities, paymentHooks, audit);
-  const paymentApplication = new PaymentApplicationService(audit, actions, disputes, ledger, paymentRules, paymentHooks);
+  const paymentApplication = new PaymentApplicationService(audit, actions, disputes, ledger, paymentRules, paymentHooks, new DunningCounters());
   const payments = new PaymentService(tenants, audit, ledger, paymentApplication);
   const credits = new CreditService(tenants, invoices, actions, approvals, ledger, audit);
   // Disputes, approvals and audit: resolutions through approvals, credit holds under the tenant's

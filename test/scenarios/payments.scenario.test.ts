@@ -141,6 +141,20 @@ describe('payments: application, suppression, partials, reversals', () => {
     expect(tierRows).toEqual([{ customer: 'P-CTRL', n: 2 }]); // the unpaid twin enters tier 2; the short-paid one does not
   });
 
+  it('a payment through the portal resets the escalation counters of the customer; a wire does not', async () => {
+    const tierOf = async (externalId: string) =>
+      ((await t.app.dataSource.query(`SELECT e.tier FROM customer_escalations e JOIN customers c ON c.id = e.customer_id WHERE c.external_id = $1`, [externalId])) as { tier: number }[])[0]?.tier ?? 0;
+    expect(await tierOf('P-CTRL')).toBe(2); // the unpaid twin above
+    await record([pay({ externalId: 'WIRE-CT-1', amount: '100.00', receivedOn: '2026-05-21', customerExternalId: 'P-CTRL', references: ['CT-5002'] })]);
+    expect(await tierOf('P-CTRL')).toBe(2);
+    const r = await record([pay({ externalId: 'PORTAL-CT-1', method: 'PORTAL', amount: '1000.00', receivedOn: '2026-05-21', customerExternalId: 'P-CTRL', references: ['CT-5002'] })]);
+    expect(await tierOf('P-CTRL')).toBe(0);
+    type Events = { auditEvents: { nodes: { subjectType: string; data: { previousTier: number; paymentId: string }; reason: string }[] } };
+    const events = dataOf(await t.gql<Events, Record<string, never>>(`{ auditEvents(filter: { action: "dunning.counters_reset" }) { nodes { subjectType subjectId data reason } } }`)).auditEvents.nodes;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ subjectType: 'Customer', reason: 'payment through the portal', data: { previousTier: 2, paymentId: r.results[0].payment!.id } });
+  });
+
   it('a short pay with a stated reason opens a deduction dispute for what stays open', async () => {
     dataOf(await t.gql(UpsertInvoicesDocument, { input: [inv({ externalId: 'SP-5003', customerExternalId: 'P-SHORT', total: '1200.00' })] }));
     const r = await record([pay({ externalId: 'CHK-DED', method: 'CHECK', amount: '1000.00', customerExternalId: 'P-SHORT', remittanceText: 'SP-5003 less damaged goods', shortPayReason: 'two units damaged', deductionCode: 'QUANTITY' })]);

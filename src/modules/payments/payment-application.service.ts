@@ -8,13 +8,14 @@ import type { ActionService } from '../actions/action.service';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
 import { DisputeReason } from '../disputes/dispute.entity';
 import type { DisputeService } from '../disputes/dispute.service';
+import type { DunningCounters } from '../engine/escalations';
 import { InvoiceChangeKind, INVOICES_CHANGED, type InvoicesChangedPayload } from '../invoices/invoice.service';
 import { JournalKind, LedgerAccount } from '../ledger/journal.entity';
 import type { LedgerService, Posting } from '../ledger/ledger.service';
 import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
 import { AllocationRule } from './allocation.entity';
 import { ApplicationRulesService, type ApplicationRules } from './application-rules.service';
-import { PaymentStatus, ReversalReason } from './payment.entity';
+import { PaymentMethod, PaymentStatus, ReversalReason } from './payment.entity';
 import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
 import { PaymentSuggestion } from './payment-suggestion.entity';
@@ -158,6 +159,7 @@ export class PaymentApplicationService {
     private readonly ledger: LedgerService,
     private readonly rules: ApplicationRulesService,
     private readonly hooks: PaymentHookRegistry,
+    private readonly counters: DunningCounters,
   ) {}
 
   /** Applies the given payments that are PENDING (and, with `retry`, UNAPPLIED ones due again). */
@@ -473,6 +475,7 @@ export class PaymentApplicationService {
     }
     await this.replaceSuggestions(tx, outcomes);
     await this.ledger.post(tx, postings);
+    audits.push(...(await this.resetCountersOnPortalPayments(tx, outcomes)));
     await this.audit.record(tx, ...audits);
     const silenced = closed.filter((id) => pendingReminders.has(id));
     if (silenced.length) await this.actions.cancelForInvoices(tx, silenced, 'invoice paid');
@@ -484,6 +487,26 @@ export class PaymentApplicationService {
     }
     for (const part of chunks(outcomes.map((o) => o.payment.id), 180)) await emitEvent(tx.em, { type: PAYMENTS_APPLIED, tenantId: t, payload: { ids: part } });
     return [...new Set(changedInvoices.map((id) => invoices.get(id)!.customerId))];
+  }
+
+  /**
+   * A customer paying through the portal is engaging: its escalation counters go back to zero
+   * (the next evaluation re-derives its tier from what is still open), with an audit event
+   * naming the payment and the tier it stood at.
+   */
+  private async resetCountersOnPortalPayments(tx: RequestContext, outcomes: Outcome[]): Promise<AuditEntry[]> {
+    const byCustomer = new Map<string, string>();
+    for (const o of outcomes) {
+      if (o.payment.method === PaymentMethod.PORTAL && o.customerId && o.placements.length && !byCustomer.has(o.customerId)) byCustomer.set(o.customerId, o.payment.id);
+    }
+    const reset = await this.counters.reset(tx, [...byCustomer.keys()]);
+    return reset.map((r) => ({
+      action: 'dunning.counters_reset',
+      subjectType: 'Customer',
+      subjectId: r.customerId,
+      data: { previousTier: r.tier, paymentId: byCustomer.get(r.customerId) },
+      reason: 'payment through the portal',
+    }));
   }
 
   /**
