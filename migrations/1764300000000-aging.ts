@@ -57,14 +57,14 @@ export const invoiceCols = 'i.tenant_id, i.entity_id, i.currency, i.billing_mode
 export const fromRows = (table: string, sign: number) =>
   `SELECT ${sign} AS sign, ${invoiceCols}, c.segment, c.owner_user_id FROM ${table} i JOIN customers c ON c.id = i.customer_id`;
 
-/** The trigger function over invoices' transition tables. */
-export const invoicesTriggerFunction = (striped: boolean) => `
+/** The trigger function over invoices' transition tables (`onUpdate`: the statements for an UPDATE, if not every row old and new). */
+export const invoicesTriggerFunction = (striped: boolean, onUpdate = merge(`${fromRows('new_rows', 1)} UNION ALL ${fromRows('old_rows', -1)}`, striped)) => `
       CREATE OR REPLACE FUNCTION aging_rollups_from_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'INSERT' THEN
           ${merge(fromRows('new_rows', 1), striped)}
         ELSIF TG_OP = 'UPDATE' THEN
-          ${merge(`${fromRows('new_rows', 1)} UNION ALL ${fromRows('old_rows', -1)}`, striped)}
+          ${onUpdate}
         ELSE
           ${merge(fromRows('old_rows', -1), striped)}
         END IF;

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { fromRows, invoiceCols, invoicesTriggerFunction, merge, mergeInto } from './1764300000000-aging';
+import { invoiceCols, invoicesTriggerFunction, mergeInto } from './1764300000000-aging';
 
 /** The invoice columns each rollup depends on (with the customer's segment and owner, through customer_id). */
 const AGING_COLS = ['tenant_id', 'entity_id', 'customer_id', 'currency', 'billing_model', 'due_date', 'status', 'open_balance_minor'];
@@ -48,19 +48,8 @@ export class HotWriteCosts1764401000000 implements MigrationInterface {
   name = 'HotWriteCosts1764401000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE OR REPLACE FUNCTION aging_rollups_from_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF TG_OP = 'INSERT' THEN
-          ${merge(fromRows('new_rows', 1), true)}
-        ELSIF TG_OP = 'UPDATE' THEN
-          ${mergeInto('aging_rollups', changedRows(AGING_COLS), true)}
-          ${mergeInto('sales_rollups', changedRows(SALES_COLS), true)}
-        ELSE
-          ${merge(fromRows('old_rows', -1), true)}
-        END IF;
-        RETURN NULL;
-      END $$`);
+    const onUpdate = [mergeInto('aging_rollups', changedRows(AGING_COLS), true), mergeInto('sales_rollups', changedRows(SALES_COLS), true)].join('\n');
+    await q.query(invoicesTriggerFunction(true, onUpdate));
     await q.query(
       balanceCheck(`SELECT entry_id INTO bad FROM new_lines
         GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor) OR count(*) < 2 LIMIT 1;`),
