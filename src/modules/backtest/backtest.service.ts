@@ -1,6 +1,9 @@
+import { groupBy } from '../../platform/collections';
 import type { RequestContext } from '../../platform/context';
+import { isoDate } from '../../platform/db/sql';
 import { badInput, notFound } from '../../platform/errors';
 import { addDays, daysBetween, isIsoDate, type IsoDate } from '../../platform/time/dates';
+import { customerFacts, type CustomerFactsRow } from '../engine/snapshot-loader';
 import type { PolicyDefinition } from '../policies/policy-definition';
 import type { PolicyService } from '../policies/policy.service';
 import { resolveAssignment, type AssignmentRow } from '../policies/policy-resolution';
@@ -15,7 +18,6 @@ export const BACKTEST_MAX_DAYS = 731;
 export const FIT_LOOKBACK_DAYS = 365;
 
 const NIL = '00000000-0000-0000-0000-000000000000';
-const iso = (col: string) => `to_char(${col}, 'YYYY-MM-DD')`;
 
 export interface BacktestRunRow {
   id: string;
@@ -254,8 +256,8 @@ export class BacktestService {
   async loadBatch(ctx: RequestContext, ids: string[], fitFrom: IsoDate, from: IsoDate, to: IsoDate): Promise<{ history: HistoryInvoice[]; sim: SimCustomer[]; actual: Record<string, number> }> {
     const t = ctx.tenantId;
     const q = <T>(sql: string, params: unknown[]) => ctx.em.query(sql, params) as Promise<T[]>;
-    const customers = await q<{ id: string; segment: string | null; tier: string | null; country: string | null; owner_user_id: string | null; renewal_date: string | null; late: number; disputes: number; broken: number }>(
-      `SELECT c.id, c.segment, c.tier, c.country, c.owner_user_id, ${iso('c.renewal_date')} AS renewal_date,
+    const customers = await q<CustomerFactsRow & { late: number; disputes: number; broken: number }>(
+      `SELECT c.id, c.segment, c.tier, c.country, c.owner_user_id, ${isoDate('c.renewal_date')} AS renewal_date,
               (SELECT count(*) FROM invoices i WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id AND i.due_date > $3::date - 365 AND i.due_date <= $3::date
                  AND ((i.closed_on IS NOT NULL AND i.closed_on < $3::date AND i.closed_on - i.due_date > 15) OR ((i.closed_on IS NULL OR i.closed_on >= $3::date) AND $3::date - i.due_date >= 30)))::int AS late,
               (SELECT count(*) FROM disputes d WHERE d.tenant_id = c.tenant_id AND d.customer_id = c.id AND d.status NOT IN ('SUGGESTED','DISMISSED') AND d.opened_at::date > $3::date - 365 AND d.opened_at::date < $3::date)::int AS disputes,
@@ -264,8 +266,8 @@ export class BacktestService {
       [t, ids, from],
     );
     const invoices = await q<{ id: string; customer_id: string; number: string; currency: string; total_minor: string; issue_date: string; due_date: string; billing_model: string; status: string; closed_on: string | null; voided_on: string | null; paid_before: string }>(
-      `SELECT i.id, i.customer_id, i.number, i.currency, i.total_minor::text, ${iso('i.issue_date')} AS issue_date, ${iso('i.due_date')} AS due_date, i.billing_model, i.status,
-              ${iso('i.closed_on')} AS closed_on, ${iso('i.voided_at::date')} AS voided_on,
+      `SELECT i.id, i.customer_id, i.number, i.currency, i.total_minor::text, ${isoDate('i.issue_date')} AS issue_date, ${isoDate('i.due_date')} AS due_date, i.billing_model, i.status,
+              ${isoDate('i.closed_on')} AS closed_on, ${isoDate('i.voided_at::date')} AS voided_on,
               COALESCE((SELECT sum(a.amount_minor) FROM payment_allocations a LEFT JOIN payments p ON p.id = a.payment_id
                         WHERE a.tenant_id = i.tenant_id AND a.invoice_id = i.id AND a.reversed_at IS NULL AND COALESCE(p.received_on, a.created_at::date) < $4::date), 0)::text AS paid_before
        FROM invoices i WHERE i.tenant_id = $1 AND i.customer_id = ANY($2::uuid[]) AND i.issue_date <= $5::date AND (i.closed_on IS NULL OR i.closed_on > $3::date)
@@ -273,12 +275,12 @@ export class BacktestService {
       [t, ids, fitFrom, from, to],
     );
     const steps = await q<{ invoice_id: string; day: string; channels: string[]; step_offset: number | null }>(
-      `SELECT a.invoice_id, ${iso('a.scheduled_for')} AS day, a.channels, a.step_offset FROM actions a
+      `SELECT a.invoice_id, ${isoDate('a.scheduled_for')} AS day, a.channels, a.step_offset FROM actions a
        WHERE a.tenant_id = $1 AND a.customer_id = ANY($2::uuid[]) AND a.kind = 'STEP' AND a.status = 'SENT' AND a.scheduled_for <= $3::date ORDER BY a.scheduled_for`,
       [t, ids, to],
     );
     const personal = await q<{ customer_id: string; day: string }>(
-      `SELECT DISTINCT a.customer_id, ${iso('a.scheduled_for')} AS day FROM actions a
+      `SELECT DISTINCT a.customer_id, ${isoDate('a.scheduled_for')} AS day FROM actions a
        WHERE a.tenant_id = $1 AND a.customer_id = ANY($2::uuid[]) AND a.kind = 'TIER_ENTRY' AND a.status = 'SENT' AND a.action_type IN ('ASSIGN_COLLECTOR','CREATE_TASK') AND a.scheduled_for <= $3::date`,
       [t, ids, to],
     );
@@ -287,24 +289,9 @@ export class BacktestService {
        WHERE a.tenant_id = $1 AND a.customer_id = ANY($2::uuid[]) AND a.reversed_at IS NULL AND p.received_on >= $3::date AND p.received_on <= $4::date GROUP BY a.currency`,
       [t, ids, from, to],
     );
-    const stepsBy = new Map<string, typeof steps>();
-    for (const s of steps) {
-      const l = stepsBy.get(s.invoice_id);
-      if (l) l.push(s);
-      else stepsBy.set(s.invoice_id, [s]);
-    }
-    const personalBy = new Map<string, string[]>();
-    for (const p of personal) {
-      const l = personalBy.get(p.customer_id);
-      if (l) l.push(p.day);
-      else personalBy.set(p.customer_id, [p.day]);
-    }
-    const invBy = new Map<string, typeof invoices>();
-    for (const i of invoices) {
-      const l = invBy.get(i.customer_id);
-      if (l) l.push(i);
-      else invBy.set(i.customer_id, [i]);
-    }
+    const stepsBy = groupBy(steps, (s) => s.invoice_id);
+    const personalBy = groupBy(personal, (p) => p.customer_id, (p) => p.day);
+    const invBy = groupBy(invoices, (i) => i.customer_id);
     const history: HistoryInvoice[] = [];
     const sim: SimCustomer[] = [];
     for (const c of customers) {
@@ -342,12 +329,7 @@ export class BacktestService {
         });
       }
       sim.push({
-        id: c.id,
-        segment: c.segment,
-        tier: c.tier,
-        country: c.country,
-        ownerUserId: c.owner_user_id,
-        renewalDate: c.renewal_date,
+        ...customerFacts(c),
         history: { lateInvoices: c.late, disputes: c.disputes, brokenPromises: c.broken },
         invoices: simInvoices,
         lastStepOffset,
@@ -380,7 +362,7 @@ export class BacktestService {
       started_at: Date | null;
       finished_at: Date | null;
     }[] = await ctx.em.query(
-      `SELECT id, policy_id, version_id, ${iso('from_date')} AS from_date, ${iso('to_date')} AS to_date, status, percent_done, customers_total, customers_done, result, model, error, created_by, created_at, started_at, finished_at
+      `SELECT id, policy_id, version_id, ${isoDate('from_date')} AS from_date, ${isoDate('to_date')} AS to_date, status, percent_done, customers_total, customers_done, result, model, error, created_by, created_at, started_at, finished_at
        FROM backtest_runs WHERE tenant_id = $1 ${opts.id ? 'AND id = $3' : ''} ${opts.policyId ? `AND policy_id = $${opts.id ? 4 : 3}` : ''}
        ORDER BY created_at DESC, id LIMIT $2`,
       [ctx.tenantId, Math.min(Math.max(opts.limit, 1), 100), ...(opts.id ? [opts.id] : []), ...(opts.policyId ? [opts.policyId] : [])],

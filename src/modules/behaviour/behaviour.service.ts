@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
+import { groupBy } from '../../platform/collections';
 import type { RequestContext } from '../../platform/context';
+import { isoDate } from '../../platform/db/sql';
 import { addDays, type IsoDate } from '../../platform/time/dates';
 import { BEHAVIOUR_WINDOW_DAYS, computeBehaviour, type BehaviourStats, type PaidInvoiceRow, type StepShare, type Trend } from './behaviour-stats';
 
@@ -19,7 +21,6 @@ export interface CustomerBehaviourRow extends BehaviourStats {
   updatedAt: Date;
 }
 
-const iso = (col: string) => `to_char(${col}, 'YYYY-MM-DD')`;
 
 interface DbRow {
   customer_id: string;
@@ -101,7 +102,7 @@ export class BehaviourService {
     const customers = await q<{ id: string; currency: string }>(`SELECT id, currency FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [t, ids]);
     // The last reminder that went out on or before the day the invoice was paid.
     const paid = await q<{ customer_id: string; issue_date: string; due_date: string; paid_on: string; last_step: string | null }>(
-      `SELECT i.customer_id, ${iso('i.issue_date')} AS issue_date, ${iso('i.due_date')} AS due_date, ${iso('i.closed_on')} AS paid_on,
+      `SELECT i.customer_id, ${isoDate('i.issue_date')} AS issue_date, ${isoDate('i.due_date')} AS due_date, ${isoDate('i.closed_on')} AS paid_on,
               (SELECT a.step_key FROM actions a WHERE a.tenant_id = i.tenant_id AND a.invoice_id = i.id AND a.kind = 'STEP' AND a.status = 'SENT' AND a.scheduled_for <= i.closed_on
                 ORDER BY a.scheduled_for DESC, a.step_offset DESC LIMIT 1) AS last_step
        FROM invoices i WHERE i.tenant_id = $1 AND i.customer_id = ANY($2::uuid[]) AND i.status = 'PAID' AND i.closed_on IS NOT NULL AND i.closed_on > $3::date AND i.closed_on <= $4::date`,
@@ -128,13 +129,11 @@ export class BehaviourService {
        GROUP BY customer_id`,
       [t, ids, since, asOf],
     );
-    const paidBy = new Map<string, PaidInvoiceRow[]>();
-    for (const p of paid) {
-      const row = { issueDate: p.issue_date, dueDate: p.due_date, paidOn: p.paid_on, lastStepKey: p.last_step };
-      const list = paidBy.get(p.customer_id);
-      if (list) list.push(row);
-      else paidBy.set(p.customer_id, [row]);
-    }
+    const paidBy = groupBy(
+      paid,
+      (p) => p.customer_id,
+      (p): PaidInvoiceRow => ({ issueDate: p.issue_date, dueDate: p.due_date, paidOn: p.paid_on, lastStepKey: p.last_step }),
+    );
     const balBy = new Map(balances.map((b) => [b.customer_id, b]));
     const promBy = new Map(promises.map((p) => [p.customer_id, p]));
     const rows = customers.map((c) => {
@@ -198,7 +197,7 @@ export class BehaviourService {
   async byCustomerIds(ctx: RequestContext, ids: readonly string[]): Promise<Map<string, CustomerBehaviourRow>> {
     if (!ids.length) return new Map();
     const rows: DbRow[] = await ctx.em.query(
-      `SELECT customer_id, ${iso('as_of')} AS as_of, paid_invoices, late_invoices, days_to_pay_mean, days_to_pay_median, days_to_pay_p90, days_late_mean, days_late_median, days_late_p90,
+      `SELECT customer_id, ${isoDate('as_of')} AS as_of, paid_invoices, late_invoices, days_to_pay_mean, days_to_pay_median, days_to_pay_p90, days_late_mean, days_late_median, days_late_p90,
               paid_after_step, promises_resolved, promise_kept_rate, invoices_due, disputed_invoices, dispute_rate, recent_days_late_mean, prior_days_late_mean, trend,
               open_balance_minor::text, overdue_balance_minor::text, max_days_past_due, invoiced_365_minor::text, currency, updated_at
        FROM customer_behaviour WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])`,

@@ -1,4 +1,5 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
+import { isoDate } from '../../platform/db/sql';
 import { badInput, notFound } from '../../platform/errors';
 import { isIsoDate, type IsoDate } from '../../platform/time/dates';
 import type { AuditService } from '../audit/audit.service';
@@ -138,7 +139,6 @@ export function stepTiming(p: PolicyPick, conv: StepConversion[]): Recommendatio
   };
 }
 
-const iso = (col: string) => `to_char(${col}, 'YYYY-MM-DD')`;
 
 /**
  * Recommendations with their evidence, regenerated from stored behaviour and the reminder
@@ -234,7 +234,7 @@ export class RecommendationService {
       applied_version_id: string | null;
       created_at: Date;
     }[] = await ctx.em.query(
-      `SELECT id, key, kind, customer_id, policy_id, title, evidence, proposal, status, ${iso('generated_on')} AS generated_on, applied_policy_id, applied_version_id, created_at
+      `SELECT id, key, kind, customer_id, policy_id, title, evidence, proposal, status, ${isoDate('generated_on')} AS generated_on, applied_policy_id, applied_version_id, created_at
        FROM recommendations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, key LIMIT $${params.length}`,
       params,
     );

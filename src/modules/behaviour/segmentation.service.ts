@@ -1,5 +1,6 @@
 import { roleAtLeast, type Role } from '../../platform/auth/roles';
 import { inTransaction, type RequestContext } from '../../platform/context';
+import { isoDate } from '../../platform/db/sql';
 import { badInput, notFound } from '../../platform/errors';
 import { isIsoDate, type IsoDate } from '../../platform/time/dates';
 import type { AuditService } from '../audit/audit.service';
@@ -27,7 +28,6 @@ export interface SegmentationOutcome {
   bySegment: Record<string, number>;
 }
 
-const iso = (col: string) => `to_char(${col}, 'YYYY-MM-DD')`;
 
 /**
  * Segments customers from the tenant's ordered rules. The segment lands on `customers.segment`
@@ -99,7 +99,7 @@ export class SegmentationService {
       const batch = ids.slice(i, i + 1000);
       await inTransaction(ctx, async (tx) => {
         const customers: { id: string; segment: string | null; tier: string | null; country: string | null; renewal_date: string | null }[] = await tx.em.query(
-          `SELECT id, segment, tier, country, ${iso('renewal_date')} AS renewal_date FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+          `SELECT id, segment, tier, country, ${isoDate('renewal_date')} AS renewal_date FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
           [ctx.tenantId, batch],
         );
         const current = await this.assignmentsFor(tx, batch);
@@ -225,7 +225,7 @@ export class SegmentationService {
     if (!ids.length) return new Map();
     const rows: { customer_id: string; segment: string | null; source: SegmentAssignment['source']; rule_name: string | null; reason: Record<string, unknown>; base_segment: string | null; assigned_on: string; override_until: string | null; override_reason: string | null; overridden_by: string | null }[] =
       await ctx.em.query(
-        `SELECT customer_id, segment, source, rule_name, reason, base_segment, ${iso('assigned_on')} AS assigned_on, ${iso('override_until')} AS override_until, override_reason, overridden_by
+        `SELECT customer_id, segment, source, rule_name, reason, base_segment, ${isoDate('assigned_on')} AS assigned_on, ${isoDate('override_until')} AS override_until, override_reason, overridden_by
          FROM customer_segments WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])`,
         [ctx.tenantId, [...ids]],
       );

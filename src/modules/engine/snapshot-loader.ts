@@ -1,4 +1,6 @@
+import { groupBy } from '../../platform/collections';
 import type { RequestContext } from '../../platform/context';
+import { isoDate } from '../../platform/db/sql';
 import { addDays, type IsoDate } from '../../platform/time/dates';
 import type { CustomerSnapshot, InvoiceSnapshot } from './engine.types';
 
@@ -9,20 +11,34 @@ export interface LoadedCustomer extends Omit<CustomerSnapshot, 'currentTier' | '
   keys: Set<string>;
 }
 
-const iso = (col: string) => `to_char(${col}, 'YYYY-MM-DD')`;
 
 /**
  * Loads everything the engine needs for a batch of customers in a fixed number of
  * set-based queries (no per-customer or per-invoice round trips).
  */
+/** A customers row as the engine reads it (renewal_date as YYYY-MM-DD). */
+export interface CustomerFactsRow {
+  id: string;
+  segment: string | null;
+  tier: string | null;
+  country: string | null;
+  owner_user_id: string | null;
+  renewal_date: string | null;
+}
+
+/** The engine's facts of a customer, from its row (shared with the backtest's replay). */
+export function customerFacts(c: CustomerFactsRow): Pick<CustomerSnapshot, 'id' | 'segment' | 'tier' | 'country' | 'ownerUserId' | 'renewalDate'> {
+  return { id: c.id, segment: c.segment, tier: c.tier, country: c.country, ownerUserId: c.owner_user_id, renewalDate: c.renewal_date };
+}
+
 export async function loadSnapshots(ctx: RequestContext, customerIds: string[], asOf: IsoDate, versionIds: string[]): Promise<LoadedCustomer[]> {
   if (customerIds.length === 0) return [];
   const t = ctx.tenantId;
   const q = <T>(sql: string, params: unknown[]) => ctx.em.query(sql, params) as Promise<T[]>;
   const yearAgo = addDays(asOf, -365);
   // Sequential on purpose: inside a transaction all queries share one connection.
-  const customers = await q<{ id: string; segment: string | null; tier: string | null; country: string | null; owner_user_id: string | null; renewal_date: string | null }>(
-      `SELECT id, segment, tier, country, owner_user_id, ${iso('renewal_date')} AS renewal_date FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
+  const customers = await q<CustomerFactsRow>(
+      `SELECT id, segment, tier, country, owner_user_id, ${isoDate('renewal_date')} AS renewal_date FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
       [t, customerIds],
     );
   // Open invoices, and in the same pass over each customer's invoices the late-payment history
@@ -30,7 +46,7 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
   // every heap page of the customer's invoices is read once, not twice. The count rides on the
   // open rows: it only matters to a customer with something open.
   const invoices = await q<{ id: string; customer_id: string; number: string; status: string; currency: string; total_minor: string; open_balance_minor: string; issue_date: string; due_date: string; billing_model: string; reconciliation_hold: boolean; late: number }>(
-      `SELECT id, customer_id, number, status, currency, total_minor, open_balance_minor, ${iso('issue_date')} AS issue_date, ${iso('due_date')} AS due_date, billing_model, reconciliation_hold, late
+      `SELECT id, customer_id, number, status, currency, total_minor, open_balance_minor, ${isoDate('issue_date')} AS issue_date, ${isoDate('due_date')} AS due_date, billing_model, reconciliation_hold, late
        FROM (SELECT id, customer_id, number, status, currency, total_minor, open_balance_minor, issue_date, due_date, billing_model, reconciliation_hold,
                     status = 'OPEN' AND open_balance_minor > 0 AS open,
                     (count(*) FILTER (WHERE due_date >= $3::date AND ((closed_on IS NOT NULL AND closed_on - due_date > 15) OR (status = 'OPEN' AND open_balance_minor > 0 AND $4::date - due_date >= 30)))
@@ -47,12 +63,12 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
       [t, customerIds, yearAgo],
     );
   const promises = await q<{ customer_id: string; invoice_ids: string[]; until: string; status: string }>(
-      `SELECT customer_id, invoice_ids, ${iso("promised_date + grace_days * interval '1 day'")} AS until, status
+      `SELECT customer_id, invoice_ids, ${isoDate("promised_date + grace_days * interval '1 day'")} AS until, status
        FROM promises_to_pay WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND (status = 'OPEN' OR (status = 'BROKEN' AND created_at >= $3::date))`,
       [t, customerIds, yearAgo],
     );
   const pauses = await q<{ customer_id: string; kind: 'PAUSE' | 'EXCLUSION'; reason: string; created_by: string; until: string | null }>(
-      `SELECT customer_id, kind, reason, created_by, ${iso('until')} AS until FROM dunning_pauses WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND ended_at IS NULL`,
+      `SELECT customer_id, kind, reason, created_by, ${isoDate('until')} AS until FROM dunning_pauses WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND ended_at IS NULL`,
       [t, customerIds],
     );
   const escalations = await q<{ customer_id: string; policy_version_id: string; tier: number }>(`SELECT customer_id, policy_version_id, tier FROM customer_escalations WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])`, [t, customerIds]);
@@ -74,24 +90,15 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
     ? await q<{ id: string; invoice_id: string; amount_minor: string }>(`SELECT id, invoice_id, amount_minor FROM invoice_lines WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[])`, [t, linesNeeded])
     : [];
 
-  const group = <T, K extends keyof T>(rows: T[], key: K) => {
-    const m = new Map<T[K], T[]>();
-    for (const r of rows) {
-      const list = m.get(r[key]);
-      if (list) list.push(r);
-      else m.set(r[key], [r]);
-    }
-    return m;
-  };
-  const invByCustomer = group(invoices, 'customer_id');
-  const disputesByInvoice = group(disputes.filter((d) => d.open), 'invoice_id');
-  const disputeCount = group(disputes.filter((d) => d.recent), 'customer_id');
-  const linesByInvoice = group(lines, 'invoice_id');
-  const promisesByCustomer = group(promises, 'customer_id');
+  const invByCustomer = groupBy(invoices, (i) => i.customer_id);
+  const disputesByInvoice = groupBy(disputes.filter((d) => d.open), (d) => d.invoice_id);
+  const disputeCount = groupBy(disputes.filter((d) => d.recent), (d) => d.customer_id);
+  const linesByInvoice = groupBy(lines, (l) => l.invoice_id);
+  const promisesByCustomer = groupBy(promises, (p) => p.customer_id);
   const pauseBy = new Map(pauses.map((p) => [p.customer_id, p]));
   const lateBy = new Map(invoices.map((i) => [i.customer_id, i.late]));
   const escBy = new Map(escalations.map((e) => [e.customer_id, e]));
-  const keysBy = group(keys, 'customer_id');
+  const keysBy = groupBy(keys, (k) => k.customer_id);
 
   return customers.map((c) => {
     const promiseRows = promisesByCustomer.get(c.id) ?? [];
@@ -115,12 +122,7 @@ export async function loadSnapshots(ctx: RequestContext, customerIds: string[], 
     const pause = pauseBy.get(c.id);
     const esc = escBy.get(c.id);
     return {
-      id: c.id,
-      segment: c.segment,
-      tier: c.tier,
-      country: c.country,
-      ownerUserId: c.owner_user_id,
-      renewalDate: c.renewal_date,
+      ...customerFacts(c),
       pause: pause ? { kind: pause.kind, reason: pause.reason, by: pause.created_by, until: pause.until } : null,
       invoices: invs,
       history: {

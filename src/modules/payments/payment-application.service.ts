@@ -1,5 +1,6 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
 import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import { groupBy } from '../../platform/collections';
 import { preparedQuery } from '../../platform/db/prepared';
 import { badInput, notFound } from '../../platform/errors';
 import { emitEvent } from '../../platform/events/event-bus';
@@ -132,6 +133,9 @@ class TenantKeys {
   }
 }
 
+/** The payer name as payer history keys it (trimmed, lower case), or null when there is none. */
+const payerKey = (p: PaymentRow): string | null => p.payer_name?.trim().toLowerCase() || null;
+
 const isUuid = (s: string) => /^[0-9a-f-]{36}$/i.test(s);
 const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
 
@@ -216,16 +220,16 @@ export class PaymentApplicationService {
     const accountKnown = new Set<string>();
     if (unknown.length) {
       const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
-      const names = [...new Set(unknown.map((p) => p.payer_name?.trim().toLowerCase()).filter((n): n is string => !!n))];
+      const names = [...new Set(unknown.map(payerKey).filter((n): n is string => !!n))];
       const byAccount = new Map<string, string>();
       if (accounts.length) {
         const rows: { account: string; customer_id: string }[] = await preparedQuery(tx.em, `SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, accounts]);
         rows.forEach((r) => byAccount.set(r.account, r.customer_id));
       }
-      const byName = new Map<string, string[]>();
+      let byName = new Map<string, string[]>();
       if (names.length) {
         const rows: { n: string; id: string }[] = await preparedQuery(tx.em, `SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, names]);
-        rows.forEach((r) => byName.set(r.n, [...(byName.get(r.n) ?? []), r.id]));
+        byName = groupBy(rows, (r) => r.n, (r) => r.id);
         // Payer history is a hint only when a name has paid for a few customers, not for everyone.
         // At most one customer more than the hint allows is read per name, however often it paid.
         const hist: { n: string; ids: string[] }[] = await preparedQuery(
@@ -242,7 +246,8 @@ export class PaymentApplicationService {
       }
       for (const p of unknown) {
         const byAcc = p.payer_account ? byAccount.get(p.payer_account) : undefined;
-        const named = p.payer_name ? byName.get(p.payer_name.trim().toLowerCase()) : undefined;
+        const key = payerKey(p);
+        const named = key ? byName.get(key) : undefined;
         const id = byAcc ?? (named?.length === 1 ? named[0] : undefined);
         if (id) payer.set(p.id, id);
         if (byAcc) accountKnown.add(p.id);
@@ -273,18 +278,13 @@ export class PaymentApplicationService {
 
     const invoices = await this.readPayersBook(tx, [...customerIds]);
     const balance = new Map(invoices.map((i) => [i.id, i]));
-    const byCustomer = new Map<string, OpenInvoice[]>();
-    const addToBook = (i: OpenInvoice) => {
-      const list = byCustomer.get(i.customerId);
-      if (list) list.push(i);
-      else byCustomer.set(i.customerId, [i]);
-    };
-    invoices.forEach(addToBook);
+    const byCustomer = groupBy(invoices, (i) => i.customerId);
+    const historyOf = (p: PaymentRow) => history.get(payerKey(p) ?? '');
     // Invoices of customers this payer paid for before: read (not locked) for suggestions only.
-    const histIds = [...new Set(payments.filter((p) => !payer.has(p.id) && p.payer_name).flatMap((p) => [...(history.get(p.payer_name!.trim().toLowerCase()) ?? [])]))].filter((c) => !byCustomer.has(c));
+    const histIds = [...new Set(payments.filter((p) => !payer.has(p.id)).flatMap((p) => [...(historyOf(p) ?? [])]))].filter((c) => !byCustomer.has(c));
     if (histIds.length) {
       const rows: InvoiceRow[] = await preparedQuery(tx.em, `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
-      rows.map(toOpen).forEach(addToBook);
+      for (const [customerId, list] of groupBy(rows.map(toOpen), (i) => i.customerId)) byCustomer.set(customerId, list);
     }
 
     const outcomes: Outcome[] = [];
@@ -317,9 +317,10 @@ export class PaymentApplicationService {
       const left = toMatch.amountMinor - placed;
       let suggestions: Suggestion[] | null = null;
       if (left > 0n && (placed === 0n || ambiguity.length)) {
-        const pool = [...candidates, ...[...(history.get(p.payer_name?.trim().toLowerCase() ?? '') ?? [])].flatMap((c) => byCustomer.get(c) ?? [])].map((i) => balance.get(i.id) ?? i);
+        const paidFor = historyOf(p);
+        const pool = [...candidates, ...[...(paidFor ?? [])].flatMap((c) => byCustomer.get(c) ?? [])].map((i) => balance.get(i.id) ?? i);
         const uniq = [...new Map(pool.map((i) => [i.id, i])).values()];
-        suggestions = suggest({ ...toMatch, amountMinor: left }, uniq, { ambiguity, historyCustomerIds: history.get(p.payer_name?.trim().toLowerCase() ?? '') });
+        suggestions = suggest({ ...toMatch, amountMinor: left }, uniq, { ambiguity, historyCustomerIds: paidFor });
       }
       outcomes.push({
         payment: p,
@@ -461,7 +462,10 @@ export class PaymentApplicationService {
     // ... and which customers a payer name pays for (payer history, a hint for the unapplied queue).
     // Only while the name has paid for few enough customers to be a hint, and only new pairs:
     // a name paying for everyone (a processor) stops being written, so writers rarely meet here.
-    const named = outcomes.filter((o) => o.customerId && o.payment.payer_name?.trim() && !this.saturatedNames.has(t, o.payment.payer_name.trim().toLowerCase()));
+    const named = outcomes.flatMap((o) => {
+      const name = payerKey(o.payment);
+      return o.customerId && name && !this.saturatedNames.has(t, name) ? [{ name, customerId: o.customerId }] : [];
+    });
     if (named.length) {
       await preparedQuery(tx.em,
         `INSERT INTO payer_names (tenant_id, name, customer_id)
@@ -470,7 +474,7 @@ export class PaymentApplicationService {
            AND (SELECT count(*) FROM (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) k) <= ${MAX_HISTORY_CUSTOMERS}
          ORDER BY v.n, v.c
          ON CONFLICT DO NOTHING`,
-        [t, named.map((o) => o.payment.payer_name!.trim().toLowerCase()), named.map((o) => o.customerId)],
+        [t, named.map((n) => n.name), named.map((n) => n.customerId)],
       );
     }
     await this.replaceSuggestions(tx, outcomes);
