@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { idempotencyMarker } from '../../integrations/hubspot/hubspot.connector';
 import { dataOf, startTestApp, type GqlResult, type TestApp } from '../support/test-app';
-import { until } from '../fixtures/integrations/helpers';
+import { syncThroughApi, until } from '../fixtures/integrations/helpers';
 import { FakeHubSpotServer } from '../fixtures/hubspot/fake-hubspot-server';
 
-const RUN = `id status attempts pages counts { stream created updated unchanged failed } errors { kind message stream externalId field }`;
-type Run = { id: string; status: string; attempts: number; pages: number; counts: { stream: string; created: number; updated: number; unchanged: number; failed: number }[]; errors: { kind: string; message: string; stream: string | null; externalId: string | null; field: string | null }[] };
 type Cust = { externalId: string; renewalDate: string | null; tier: string | null; owner: { email: string } | null };
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/hubspot', name), 'utf8'));
 
@@ -16,12 +14,7 @@ describe('HubSpot CRM: owners, renewal dates and tiers in; activity notes out, o
   let connectionId: string;
   let gql: <T>(q: string, v?: Record<string, unknown>) => Promise<GqlResult<T>>;
 
-  const syncNow = async (fromStart = false) => dataOf(await gql<{ syncNow: Run }>(`mutation($id: ID!, $f: Boolean!) { syncNow(connectionId: $id, fromStart: $f) { ${RUN} } }`, { id: connectionId, f: fromStart })).syncNow;
-  const finished = (id: string) =>
-    until(`sync run ${id}`, async () => {
-      const r = dataOf(await gql<{ syncRun: Run }>(`query($id: ID!) { syncRun(id: $id) { ${RUN} } }`, { id })).syncRun;
-      return r.status === 'SUCCEEDED' || r.status === 'FAILED' ? r : undefined;
-    });
+  const { syncNow, finished } = syncThroughApi(() => t, () => connectionId);
   const customers = async () =>
     Object.fromEntries(dataOf(await gql<{ customers: { nodes: Cust[] } }>(`{ customers(first: 50) { nodes { externalId renewalDate tier owner { email } } } }`)).customers.nodes.map((c) => [c.externalId, c]));
 

@@ -1,9 +1,7 @@
 import { dataOf, startTestApp, type GqlResult, type TestApp } from '../support/test-app';
-import { until } from '../fixtures/integrations/helpers';
+import { syncThroughApi, until, type SyncRun } from '../fixtures/integrations/helpers';
 import { FakeQboServer, fixture } from '../fixtures/quickbooks/fake-qbo-server';
 
-const RUN_FIELDS = `id status attempts pages counts { stream created updated unchanged failed } errors { kind message stream externalId field }`;
-type Run = { id: string; status: string; attempts: number; pages: number; counts: { stream: string; created: number; updated: number; unchanged: number; failed: number }[]; errors: { kind: string; message: string; stream: string | null; externalId: string | null }[] };
 const WB = `id status attempts reconciled lastError`;
 type Wb = { id: string; status: string; attempts: number; reconciled: boolean; lastError: string | null };
 
@@ -13,14 +11,9 @@ describe('integrations: QuickBooks Online connector', () => {
   let connectionId: string;
   const gql = <T>(q: string, v?: Record<string, unknown>): Promise<GqlResult<T>> => t.gql(q, v as never);
 
-  const syncNow = async (fromStart = false) => dataOf(await gql<{ syncNow: Run }>(`mutation($id: ID!, $f: Boolean!) { syncNow(connectionId: $id, fromStart: $f) { ${RUN_FIELDS} } }`, { id: connectionId, f: fromStart })).syncNow;
-  const finished = (id: string) =>
-    until(`sync run ${id}`, async () => {
-      const r = dataOf(await gql<{ syncRun: Run }>(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id })).syncRun;
-      return r.status === 'SUCCEEDED' || r.status === 'FAILED' ? r : undefined;
-    });
+  const { syncNow, finished } = syncThroughApi(() => t, () => connectionId);
   const sync = async () => finished((await syncNow()).id);
-  const count = (run: Run, stream: string) => run.counts.find((c) => c.stream === stream);
+  const count = (run: SyncRun, stream: string) => run.counts.find((c) => c.stream === stream);
   const cursors = async () => Object.fromEntries((await t.app.dataSource.query(`SELECT stream, cursor FROM sync_cursors WHERE connection_id = $1`, [connectionId])).map((r: { stream: string; cursor: string }) => [r.stream, r.cursor]));
   const invoices = async () =>
     Object.fromEntries(

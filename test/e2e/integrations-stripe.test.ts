@@ -5,12 +5,10 @@ import { ConnectorErrorKind } from '../../integrations/core/connector-error';
 import { ErpStream } from '../../integrations/erp/erp-connector';
 import { invoiceReference, StripeConnector } from '../../integrations/stripe/stripe.connector';
 import { dataOf, startTestApp, type GqlResult, type TestApp } from '../support/test-app';
-import { until } from '../fixtures/integrations/helpers';
+import { syncThroughApi, until, type SyncRun } from '../fixtures/integrations/helpers';
 import { FakeStripeServer } from '../fixtures/stripe/fake-stripe-server';
 import { chargeTxn, payoutTxn, refundOf, seedTwelve, stripeCharge, stripeInvoice, stripePayout, T0 } from '../fixtures/stripe/stripe-fixtures';
 
-const RUN = `id status attempts pages counts { stream created updated unchanged failed } errors { kind message stream externalId field }`;
-type Run = { id: string; status: string; attempts: number; counts: { stream: string; created: number; updated: number; unchanged: number; failed: number }[]; errors: { kind: string; message: string; stream: string | null; externalId: string | null; field: string | null }[] };
 type Inv = { number: string; externalId: string; status: string; openBalance: { amount: string } };
 type Pay = { id: string; externalId: string; method: string; status: string; amount: { amount: string }; unapplied: { amount: string }; remittanceRefs: string[]; remittanceText: string | null; allocations: { amount: { amount: string } }[] };
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/stripe', name), 'utf8'));
@@ -22,13 +20,8 @@ describe('Stripe: invoices, customers, and payouts as batch settlements', () => 
   let seeded: ReturnType<typeof seedTwelve>;
   let gql: <T>(q: string, v?: Record<string, unknown>) => Promise<GqlResult<T>>;
 
-  const syncNow = async (fromStart = false) => dataOf(await gql<{ syncNow: Run }>(`mutation($id: ID!, $f: Boolean!) { syncNow(connectionId: $id, fromStart: $f) { ${RUN} } }`, { id: connectionId, f: fromStart })).syncNow;
-  const finished = (id: string) =>
-    until(`sync run ${id}`, async () => {
-      const r = dataOf(await gql<{ syncRun: Run }>(`query($id: ID!) { syncRun(id: $id) { ${RUN} } }`, { id })).syncRun;
-      return r.status === 'SUCCEEDED' || r.status === 'FAILED' ? r : undefined;
-    });
-  const count = (stream: string, run: Run) => run.counts.find((c) => c.stream === stream);
+  const { syncNow, finished } = syncThroughApi(() => t, () => connectionId);
+  const count = (stream: string, run: SyncRun) => run.counts.find((c) => c.stream === stream);
   const invoices = async () => dataOf(await gql<{ invoices: { nodes: Inv[] } }>(`{ invoices(first: 100, orderBy: NUMBER) { nodes { number externalId status openBalance { amount } } } }`)).invoices.nodes;
   const settlements = async () =>
     dataOf(await gql<{ payments: { nodes: Pay[] } }>(`{ payments(first: 50, filter: { method: BATCH_SETTLEMENT }) { nodes { id externalId method status amount { amount } unapplied { amount } remittanceRefs remittanceText allocations { amount { amount } } } } }`)).payments.nodes;

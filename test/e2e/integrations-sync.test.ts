@@ -1,6 +1,6 @@
 import { dataOf, startAppOn, startTestApp, type GqlResult, type TestApp } from '../support/test-app';
 import { erpCustomer, erpInvoice, FakeErpServer } from '../fixtures/integrations/fake-erp-server';
-import { until } from '../fixtures/integrations/helpers';
+import { syncThroughApi, until } from '../fixtures/integrations/helpers';
 
 const RUN_FIELDS = `id status attempts pages trigger durationMs nextRetryAt counts { stream created updated unchanged failed } errors { kind message stream externalId field attempt }`;
 type Run = { id: string; status: string; attempts: number; pages: number; durationMs: number | null; counts: { stream: string; created: number; updated: number; unchanged: number; failed: number }[]; errors: { kind: string; message: string; stream: string | null; externalId: string | null; field: string | null }[] };
@@ -12,12 +12,7 @@ describe('integrations: connections, syncs by cursor, retries, write-backs', () 
   type Gql = <T>(q: string, v?: Record<string, unknown>) => Promise<GqlResult<T>>;
   let gql: Gql;
 
-  const syncNow = async (fromStart = false) => dataOf(await gql<{ syncNow: Run }>(`mutation($id: ID!, $f: Boolean!) { syncNow(connectionId: $id, fromStart: $f) { ${RUN_FIELDS} } }`, { id: connectionId, f: fromStart })).syncNow;
-  const runOf = async (id: string) => dataOf(await gql<{ syncRun: Run }>(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id })).syncRun;
-  const finished = (id: string) => until(`sync run ${id} to finish`, async () => {
-    const r = await runOf(id);
-    return r.status === 'SUCCEEDED' || r.status === 'FAILED' ? r : undefined;
-  });
+  const { syncNow, finished } = syncThroughApi<Run>(() => t, () => connectionId, RUN_FIELDS);
   const count = (stream: string, run: Run) => run.counts.find((c) => c.stream === stream);
   const cursors = async () =>
     Object.fromEntries(dataOf(await gql<{ connections: { id: string; cursors: { stream: string; cursor: string | null }[] }[] }>(`{ connections { id cursors { stream cursor } } }`)).connections.find((c) => c.id === connectionId)!.cursors.map((c) => [c.stream, c.cursor]));
