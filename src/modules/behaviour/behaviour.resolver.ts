@@ -1,5 +1,5 @@
 import { ApprovalRequest } from '../approvals/approval-request.entity';
-import { Arg, Authorized, Field, Float, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Field, Float, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import DataLoader from 'dataloader';
 import { Role } from '../../platform/auth/roles';
@@ -193,6 +193,17 @@ export class CustomerBehaviourResolver {
   }
 }
 
+
+/** A segment override, applied at once or asked for under the MANUAL_OVERRIDE approval rule. */
+@ArgsType()
+class SegmentOverrideArgs {
+  @Field(() => ID) customerId!: string;
+  @Field() segment!: string;
+  @Field(() => DateScalar) until!: string;
+  @Field() reason!: string;
+  @Field(() => DateScalar, { nullable: true, description: 'Default: today in the tenant zone.' }) asOf!: string | null;
+}
+
 @Resolver()
 export class BehaviourResolver {
   constructor(
@@ -239,28 +250,14 @@ export class BehaviourResolver {
 
   @Authorized(Role.MANAGER)
   @Mutation(() => SegmentAssignment, { description: 'Puts a customer in a segment until a day (inclusive), whatever the rules say; audited with the reason.' })
-  async overrideSegment(
-    @Ctx() ctx: RequestContext,
-    @Arg('customerId', () => ID) customerId: string,
-    @Arg('segment') segment: string,
-    @Arg('until', () => DateScalar) until: string,
-    @Arg('reason') reason: string,
-    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Default: today in the tenant zone.' }) asOf: string | null,
-  ): Promise<SegmentAssignmentRow> {
-    return this.segmentation.override(ctx, { customerId, segment, until, reason, asOf: await this.day(ctx, asOf) });
+  async overrideSegment(@Ctx() ctx: RequestContext, @Args() a: SegmentOverrideArgs): Promise<SegmentAssignmentRow> {
+    return this.segmentation.override(ctx, { ...a, asOf: await this.day(ctx, a.asOf) });
   }
 
   @Authorized(Role.COLLECTOR)
   @Mutation(() => ApprovalRequest, { description: 'Asks for a segment override under the MANUAL_OVERRIDE approval rule; approved, it applies as overrideSegment would.' })
-  async requestSegmentOverride(
-    @Ctx() ctx: RequestContext,
-    @Arg('customerId', () => ID) customerId: string,
-    @Arg('segment') segment: string,
-    @Arg('until', () => DateScalar) until: string,
-    @Arg('reason') reason: string,
-    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Default: today in the tenant zone.' }) asOf: string | null,
-  ): Promise<ApprovalRequest> {
-    return (await this.segmentation.requestOverride(ctx, { customerId, segment, until, reason, asOf: await this.day(ctx, asOf) })) as ApprovalRequest;
+  async requestSegmentOverride(@Ctx() ctx: RequestContext, @Args() a: SegmentOverrideArgs): Promise<ApprovalRequest> {
+    return (await this.segmentation.requestOverride(ctx, { ...a, asOf: await this.day(ctx, a.asOf) })) as ApprovalRequest;
   }
 
   @Authorized()
