@@ -6,7 +6,7 @@ import { formatMinor, parseDecimal } from '../../platform/money/money';
 import type { AuditService } from '../audit/audit.service';
 import type { DisputeReason } from '../disputes/dispute.entity';
 import type { DisputeService } from '../disputes/dispute.service';
-import { numberKeys, parseReferences } from '../payments/reference-parser';
+import { NUMBER_DIGITS_SQL, numberKeys, parseReferences } from '../payments/reference-parser';
 import { PromiseChannel } from '../promises/promise-to-pay.entity';
 import type { PromiseService } from '../promises/promise.service';
 import type { TenantService } from '../tenants/tenant.service';
@@ -269,7 +269,7 @@ export class InboundService {
     const refs = parseReferences(text.slice(0, 20_000)).slice(0, 100);
     if (!refs.length) return [];
     const rows: { id: string; customer_id: string; number: string }[] = await ctx.em.query(
-      `SELECT id, customer_id, number FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') = ANY($2::text[]) ORDER BY due_date, id LIMIT 200`,
+      `SELECT id, customer_id, number FROM invoices WHERE tenant_id = $1 AND status = 'OPEN' AND ${NUMBER_DIGITS_SQL} = ANY($2::text[]) ORDER BY due_date, id LIMIT 200`,
       [ctx.tenantId, refs.map((r) => r.digits)],
     );
     return rows.filter((inv) => {

@@ -20,7 +20,7 @@ import { PaymentMethod, PaymentStatus, ReversalReason } from './payment.entity';
 import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
 import { PaymentSuggestion } from './payment-suggestion.entity';
-import { parseReferences } from './reference-parser';
+import { NUMBER_DIGITS_SQL, parseReferences } from './reference-parser';
 
 export const PAYMENTS_APPLIED = 'payments.applied';
 
@@ -261,8 +261,8 @@ export class PaymentApplicationService {
       const all = [...new Set([...keys.values()].flat())];
       if (all.length) {
         const rows: (InvoiceRow & { k: string })[] = await preparedQuery(tx.em,
-          `SELECT ${INVOICE_COLS}, ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') AS k FROM invoices
-           WHERE tenant_id = $1 AND status = 'OPEN' AND ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0') = ANY($2::text[])`,
+          `SELECT ${INVOICE_COLS}, ${NUMBER_DIGITS_SQL} AS k FROM invoices
+           WHERE tenant_id = $1 AND status = 'OPEN' AND ${NUMBER_DIGITS_SQL} = ANY($2::text[])`,
           [t, all],
         );
         for (const p of stillUnknown) {

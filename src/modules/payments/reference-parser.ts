@@ -27,6 +27,12 @@ export function parseReferences(text: string | null | undefined, refs: readonly 
   return out;
 }
 
+/**
+ * `numberKeys(number).digits` in SQL, exactly as the expression index over open invoices
+ * (invoices_number_digits_idx) is built: lookups by referenced digits must use this text to use it.
+ */
+export const NUMBER_DIGITS_SQL = `ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0')`;
+
 const keysOf = new Map<string, ParsedReference>();
 /** Numbers whose keys are kept: matching asks for the same numbers many times per chunk of payments. */
 const KEPT_KEYS = 100_000;
