@@ -59,7 +59,9 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
       await app.stop();
       const c2 = new Client({ connectionString: admin });
       await c2.connect();
-      await c2.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      // BENCH_KEEP_DB=1 keeps the database for a look at plans afterwards (drop it by hand).
+      if (process.env.BENCH_KEEP_DB) process.stdout.write(`kept database ${db}\n`);
+      else await c2.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
       await c2.end();
       await stopEmbedded?.();
     },

@@ -21,6 +21,8 @@ export async function run(): Promise<void> {
   const concurrency = arg('concurrency', 3);
   const profileAt = process.argv.indexOf('--profile');
   const profileDir = profileAt > 0 ? process.argv[profileAt + 1] : null;
+  // --app-only: application alone, no twin tenant or limits (for comparing changes quickly; prints no ratio).
+  const appOnly = process.argv.includes('--app-only');
   const env = await benchEnv('payments');
   const dbUrl = (env.app.dataSource.options as { url: string }).url;
   const t = env.tenantId;
@@ -112,7 +114,13 @@ export async function run(): Promise<void> {
     // ---- a twin tenant for the raw-SQL limit on the real tables (same rows, same indexes,
     // constraints and triggers): created before the application run so that both runs see
     // tables of the same size.
-    const rawTenant = await twinTenant(db, t);
+    const rawTenant = appOnly ? null : await twinTenant(db, t);
+    // Statistics as autovacuum keeps them in production: intake (and the twin) filled payments and
+    // the journal after the ANALYZE above; on a server with autovacuum off, plans would be made for
+    // empty tables. Then a checkpoint, so that the application and the limit both start with no
+    // dirty buffers and pay the same full-page writes.
+    await db.query('ANALYZE');
+    await db.query('CHECKPOINT');
 
     // ---- application by W worker processes through BullMQ
     const script = path.join(__dirname, 'payments-worker.ts');
@@ -147,11 +155,17 @@ export async function run(): Promise<void> {
     const appRate = total / applySecs;
     // Stopped and gone before the limit runs: their backends' CPU must not leave the limit's reading.
     await Promise.all(children.map((c) => new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once('exit', () => res()), c.send('stop'))))));
+    if (!rawTenant) {
+      const perPay = (ms: number) => `${Math.round((ms * 1000) / total)} us`;
+      process.stdout.write(`application          ${total} payments in ${applySecs.toFixed(1)} s = ${Math.round(appRate)} payments/s; CPU per payment: PostgreSQL ${perPay(appCpu.pg)}, workers ${perPay(appCpu.workers)} (--app-only: no limit, no ratio)\n`);
+      return;
+    }
 
     // ---- the raw-SQL limits: the same allocations written directly, same chunking, W connections.
     // (1) on the real tables, for the twin tenant: INSERT into payment_allocations, UPDATE of
     // invoices (balance, status, closed_on) and payments (applied, unapplied, status), with every
     // index, constraint and trigger the product has; (2) on bare copies with a primary key only.
+    await db.query('CHECKPOINT');
     const realLimit = await rawOnRealTables(db, dbUrl, t, rawTenant, workers);
     await db.query(`CREATE TABLE bench_raw_invoices AS SELECT id, total_minor AS open_balance_minor FROM invoices WHERE tenant_id = $1`, [t]);
     await db.query(`ALTER TABLE bench_raw_invoices ADD PRIMARY KEY (id)`);

@@ -170,7 +170,7 @@ export class PaymentApplicationService {
   async apply(ctx: RequestContext, paymentIds: string[], opts: { retry?: boolean } = {}): Promise<{ processed: number; applied: number; unapplied: number }> {
     const total = { processed: 0, applied: 0, unapplied: 0 };
     const rules = await this.rules.all(ctx);
-    for (const part of chunks(paymentIds, APPLY_CHUNK)) {
+    for (const part of chunks([...new Set(paymentIds)], APPLY_CHUNK)) {
       const r = await this.withRetry(ctx, (tx) => this.applyChunk(tx, part, !!opts.retry, rules));
       total.processed += r.processed;
       total.applied += r.applied;
@@ -203,10 +203,13 @@ export class PaymentApplicationService {
 
   private async applyChunk(tx: RequestContext, ids: string[], retry: boolean, allRules: Map<string, ApplicationRules>): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
     const t = tx.tenantId;
+    // Each id is looked up by primary key (a join to the list, not `id = ANY(list)`: as a
+    // prepared statement's generic plan, that filter walked the whole pending queue and compared
+    // every pending payment with every id of the chunk).
     const payments: PaymentRow[] = await preparedQuery(tx.em,
-      `SELECT ${PAYMENT_COLS} FROM payments WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-         AND (status = 'PENDING' OR ($3 AND status = 'UNAPPLIED' AND (next_attempt_at IS NULL OR next_attempt_at <= now())))
-       ORDER BY id FOR UPDATE SKIP LOCKED`,
+      `SELECT ${PAYMENT_COLS} FROM unnest($2::uuid[]) AS k(id) JOIN payments p USING (id) WHERE p.tenant_id = $1
+         AND (p.status = 'PENDING' OR ($3 AND p.status = 'UNAPPLIED' AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= now())))
+       ORDER BY id FOR UPDATE OF p SKIP LOCKED`,
       [t, ids, retry],
     );
     if (!payments.length) return { processed: 0, applied: 0, unapplied: 0, customers: [] };
