@@ -152,4 +152,27 @@ describe('invoice rollups and journal balance, in SQL', () => {
     );
     expect([dr, cr]).toEqual(['510', '510']);
   });
+
+  it('refuses lines whose entry does not exist or belongs to another tenant, and writes nothing', async () => {
+    const [{ id: other }] = await q<{ id: string }>(
+      `INSERT INTO tenants (name, timezone, functional_currency) VALUES ('Other', 'UTC', 'USD') RETURNING id`,
+    );
+    const [{ id: theirs }] = await q<{ id: string }>(
+      `INSERT INTO journal_entries (tenant_id, posted_on, kind, source_type, source_id, currency, created_by) VALUES ($1, '2026-11-20', 'ADJUSTMENT', 'Test', gen_random_uuid(), 'USD', 'test') RETURNING id`,
+      [other],
+    );
+    const pair = (tenant: string, entry: string) =>
+      q(
+        `INSERT INTO journal_lines (tenant_id, entry_id, account, debit_minor, credit_minor) VALUES ($1, $2, 'AR', 700, 0), ($1, $2, 'CASH', 0, 700)`,
+        [tenant, entry],
+      );
+    const count = async () => (await q<{ n: number }>(`SELECT count(*)::int AS n FROM journal_lines`))[0].n;
+    const before = await count();
+    await expect(pair(t, '00000000-0000-4000-8000-000000000001')).rejects.toThrow(/which its tenant does not have/);
+    await expect(pair(t, theirs)).rejects.toThrow(/which its tenant does not have/);
+    expect(await count()).toBe(before);
+    // The entry's own tenant may post to it.
+    await pair(other, theirs);
+    expect(await count()).toBe(before + 2);
+  });
 });
