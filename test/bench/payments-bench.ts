@@ -128,7 +128,8 @@ export async function run(): Promise<void> {
     for (let w = 0; w < workers; w++) {
       const child = fork(script, [], {
         // --profile DIR: each worker writes a V8 CPU profile there when it stops.
-        execArgv: ['-r', path.join(__dirname, '../../bin/register.js'), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+        // BENCH_WORKER_FLAGS: extra node flags for the workers (e.g. --trace-gc, which NODE_OPTIONS refuses).
+        execArgv: ['-r', path.join(__dirname, '../../bin/register.js'), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [])],
         env: { ...process.env, DATABASE_URL: dbUrl, QUEUE_PREFIX: new URL(dbUrl).pathname.slice(1), BENCH_CONCURRENCY: String(concurrency), DB_POOL_SIZE: String(concurrency + 2) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
