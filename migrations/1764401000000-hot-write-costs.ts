@@ -20,8 +20,9 @@ const changedRows = (cols: string[]) => {
   return `${side(1, 'new_rows', 'old_rows')} UNION ALL ${side(-1, 'old_rows', 'new_rows')}`;
 };
 
-const balanceCheck = (source: string) => `
-      CREATE OR REPLACE FUNCTION journal_lines_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+/** The journal's statement-level check: `source` sets `bad` to an entry that does not balance; `settings` are the function's SET clauses. */
+export const balanceCheck = (source: string, settings = '') => `
+      CREATE OR REPLACE FUNCTION journal_lines_balanced() RETURNS trigger LANGUAGE plpgsql ${settings} AS $$
       DECLARE bad uuid;
       BEGIN
         ${source}
@@ -30,6 +31,10 @@ const balanceCheck = (source: string) => `
         END IF;
         RETURN NULL;
       END $$`;
+
+/** An entry the statement's new lines leave unbalanced (fewer than two lines, or debits other than credits). */
+export const NEW_LINES_BALANCE = `SELECT entry_id INTO bad FROM new_lines
+        GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor) OR count(*) < 2 LIMIT 1;`;
 
 /**
  * Write costs of the hottest statements, behaviour unchanged:
@@ -50,10 +55,7 @@ export class HotWriteCosts1764401000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     const onUpdate = [mergeInto('aging_rollups', changedRows(AGING_COLS), true), mergeInto('sales_rollups', changedRows(SALES_COLS), true)].join('\n');
     await q.query(invoicesTriggerFunction(true, onUpdate));
-    await q.query(
-      balanceCheck(`SELECT entry_id INTO bad FROM new_lines
-        GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor) OR count(*) < 2 LIMIT 1;`),
-    );
+    await q.query(balanceCheck(NEW_LINES_BALANCE));
     await q.query(`DROP INDEX IF EXISTS payments_payer_name_idx`);
     await q.query(`DROP INDEX IF EXISTS payments_payer_account_idx`);
   }

@@ -1,25 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-const lineChecks = (entryCheck: string, settings = '') => `
-      CREATE OR REPLACE FUNCTION journal_lines_balanced() RETURNS trigger LANGUAGE plpgsql ${settings} AS $$
-      DECLARE bad uuid;
-      BEGIN
-        ${entryCheck}
-        SELECT entry_id INTO bad FROM new_lines
-        GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor) OR count(*) < 2 LIMIT 1;
-        IF bad IS NOT NULL THEN
-          RAISE EXCEPTION 'journal entry % does not balance (debits must equal credits)', bad USING ERRCODE = 'check_violation';
-        END IF;
-        RETURN NULL;
-      END $$`;
+import { balanceCheck, NEW_LINES_BALANCE } from './1764401000000-hot-write-costs';
 
 /**
  * Each line's entry exists, for the line's tenant: one primary-key probe per entry the statement
  * touches. The probe names the id alone (with the tenant in it, an index leading with tenant_id
  * could serve it and read every entry of the tenant), OFFSET 0 keeps it a lookup by key, and the
- * function runs with
- * sequential scans off: its plans are made once per connection, and one made while journal_entries
- * was nearly empty would otherwise scan the whole table per entry for as long as the connection lives.
+ * function runs with sequential scans off: its plans are made once per connection, and one made
+ * while journal_entries was nearly empty would otherwise scan the whole table per entry for as
+ * long as the connection lives.
  */
 const ENTRY_CHECK = `
         SELECT n.entry_id INTO bad FROM (SELECT entry_id, tenant_id FROM new_lines GROUP BY entry_id, tenant_id) n
@@ -43,7 +31,8 @@ export class JournalLineChecks1764402000000 implements MigrationInterface {
   name = 'JournalLineChecks1764402000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(lineChecks(ENTRY_CHECK, 'SET enable_seqscan = off'));
+    await q.query(balanceCheck(`${ENTRY_CHECK}
+        ${NEW_LINES_BALANCE}`, 'SET enable_seqscan = off'));
     await q.query(`ALTER TABLE journal_lines DROP CONSTRAINT journal_lines_tenant_id_fkey`);
     await q.query(`ALTER TABLE journal_lines DROP CONSTRAINT journal_lines_entry_id_fkey`);
   }
@@ -51,6 +40,6 @@ export class JournalLineChecks1764402000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE journal_lines ADD CONSTRAINT journal_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id)`);
     await q.query(`ALTER TABLE journal_lines ADD CONSTRAINT journal_lines_entry_id_fkey FOREIGN KEY (entry_id) REFERENCES journal_entries(id)`);
-    await q.query(lineChecks(''));
+    await q.query(balanceCheck(NEW_LINES_BALANCE));
   }
 }
