@@ -156,9 +156,9 @@ export async function run(): Promise<void> {
     const appRate = total / applySecs;
     // Stopped and gone before the limit runs: their backends' CPU must not leave the limit's reading.
     await Promise.all(children.map((c) => new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once('exit', () => res()), c.send('stop'))))));
+    const perPayment = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${Math.round((ms * 1000) / total)} us`);
     if (!rawTenant) {
-      const perPay = (ms: number) => `${Math.round((ms * 1000) / total)} us`;
-      process.stdout.write(`application          ${total} payments in ${applySecs.toFixed(1)} s = ${Math.round(appRate)} payments/s; CPU per payment: PostgreSQL ${perPay(appCpu.pg)}, workers ${perPay(appCpu.workers)} (--app-only: no limit, no ratio)\n`);
+      process.stdout.write(`application          ${total} payments in ${applySecs.toFixed(1)} s = ${Math.round(appRate)} payments/s; CPU per payment: PostgreSQL ${perPayment(appCpu.pg)}, workers ${perPayment(appCpu.workers)} (--app-only: no limit, no ratio)\n`);
       return;
     }
 
@@ -251,7 +251,6 @@ export async function run(): Promise<void> {
       raw.applied === cons.applied &&
       raw.twin_applied === cons.applied &&
       raw.differ === 0;
-    const perPayment = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${Math.round((ms * 1000) / total)} us`);
     const usd = (m: string) => `$${(BigInt(m) / 100n).toLocaleString('en-US')}.${(BigInt(m) % 100n).toString().padStart(2, '0')}`;
     const rows = [
       ['workers', `${workers} processes x concurrency ${concurrency}, BullMQ on ${process.env.REDIS_URL ? 'Redis' : 'PostgreSQL'}, ${APPLY_CHUNK} payments per transaction (workers up in ${startedSecs.toFixed(1)} s, not counted)`],
