@@ -1,6 +1,7 @@
 import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/platform/config/config';
 import { createLogger } from '../../src/platform/logging/logger';
+import { arrayParam } from '../../src/platform/db/bulk';
 import {
   createTestDatabase,
   dropTestDatabase,
@@ -174,5 +175,17 @@ describe('invoice rollups and journal balance, in SQL', () => {
     // The entry's own tenant may post to it.
     await pair(other, theirs);
     expect(await count()).toBe(before + 2);
+  });
+
+  it('reads back every array parameter the bulk writes send exactly as it was given', async () => {
+    const texts = ['USD', 'null', 'NULL', '', ' padded ', 'a, b', '{x}', 'back\\slash', 'say "hi"', 'é ü', 'tab\tnew\nline', null];
+    const [r] = await q<{ t: (string | null)[]; n: string[]; u: string[] }>(`SELECT $1::text[] AS t, $2::bigint[]::text[] AS n, $3::uuid[]::text[] AS u`, [
+      arrayParam(texts),
+      arrayParam([1n, -2n, 9007199254740993n]),
+      arrayParam([t]),
+    ]);
+    expect(r.t).toEqual(texts);
+    expect(r.n).toEqual(['1', '-2', '9007199254740993']);
+    expect(r.u).toEqual([t]);
   });
 });

@@ -28,31 +28,38 @@ export interface Posting {
   lines: PostingLine[];
 }
 
-interface EntryRow extends Posting {
+interface EntryRow {
   id: string;
+  posting: Posting;
   createdBy: string;
 }
-interface LineRow extends PostingLine {
+/** One shape for every line (callers' lines differ in which optional fields they set). */
+interface LineRow {
   entryId: string;
+  account: LedgerAccount;
+  debitMinor: bigint;
+  creditMinor: bigint;
+  customerId: string | null;
+  invoiceId: string | null;
 }
 
 const entryColumns: BulkColumn<EntryRow>[] = [
   { name: 'id', type: 'uuid', value: (r) => r.id },
-  { name: 'posted_on', type: 'date', value: (r) => r.postedOn },
-  { name: 'kind', type: 'text', value: (r) => r.kind },
-  { name: 'source_type', type: 'text', value: (r) => r.sourceType },
-  { name: 'source_id', type: 'uuid', value: (r) => r.sourceId },
-  { name: 'currency', type: 'text', value: (r) => r.currency },
-  { name: 'memo', type: 'text', value: (r) => r.memo ?? null },
+  { name: 'posted_on', type: 'date', value: (r) => r.posting.postedOn },
+  { name: 'kind', type: 'text', value: (r) => r.posting.kind },
+  { name: 'source_type', type: 'text', value: (r) => r.posting.sourceType },
+  { name: 'source_id', type: 'uuid', value: (r) => r.posting.sourceId },
+  { name: 'currency', type: 'text', value: (r) => r.posting.currency },
+  { name: 'memo', type: 'text', value: (r) => r.posting.memo ?? null },
   { name: 'created_by', type: 'text', value: (r) => r.createdBy },
 ];
 const lineColumns: BulkColumn<LineRow>[] = [
   { name: 'entry_id', type: 'uuid', value: (r) => r.entryId },
   { name: 'account', type: 'text', value: (r) => r.account },
-  { name: 'debit_minor', type: 'bigint', value: (r) => r.debitMinor ?? 0n },
-  { name: 'credit_minor', type: 'bigint', value: (r) => r.creditMinor ?? 0n },
-  { name: 'customer_id', type: 'uuid', value: (r) => r.customerId ?? null },
-  { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId ?? null },
+  { name: 'debit_minor', type: 'bigint', value: (r) => r.debitMinor },
+  { name: 'credit_minor', type: 'bigint', value: (r) => r.creditMinor },
+  { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
+  { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId },
 ];
 
 export interface TrialBalanceRow {
@@ -78,14 +85,24 @@ export interface JournalFilter {
 export class LedgerService {
   async post(ctx: RequestContext, postings: Posting[]): Promise<string[]> {
     if (!postings.length) return [];
-    const entries: EntryRow[] = postings.map((p) => ({ ...p, id: randomUUID(), createdBy: ctx.actor.id }));
+    const entries: EntryRow[] = [];
     const lines: LineRow[] = [];
-    for (const e of entries) {
-      const lns = e.lines.filter((l) => (l.debitMinor ?? 0n) > 0n || (l.creditMinor ?? 0n) > 0n);
-      const dr = lns.reduce((s, l) => s + (l.debitMinor ?? 0n), 0n);
-      const cr = lns.reduce((s, l) => s + (l.creditMinor ?? 0n), 0n);
-      if (dr !== cr || lns.length < 2) throw new Error(`unbalanced ${e.kind} posting for ${e.sourceId}: debits ${dr}, credits ${cr}`);
-      lines.push(...lns.map((l) => ({ ...l, entryId: e.id })));
+    for (const posting of postings) {
+      const entry: EntryRow = { id: randomUUID(), posting, createdBy: ctx.actor.id };
+      let dr = 0n;
+      let cr = 0n;
+      let n = 0;
+      for (const l of posting.lines) {
+        const debitMinor = l.debitMinor ?? 0n;
+        const creditMinor = l.creditMinor ?? 0n;
+        if (debitMinor <= 0n && creditMinor <= 0n) continue;
+        dr += debitMinor;
+        cr += creditMinor;
+        n++;
+        lines.push({ entryId: entry.id, account: l.account, debitMinor, creditMinor, customerId: l.customerId ?? null, invoiceId: l.invoiceId ?? null });
+      }
+      if (dr !== cr || n < 2) throw new Error(`unbalanced ${posting.kind} posting for ${posting.sourceId}: debits ${dr}, credits ${cr}`);
+      entries.push(entry);
     }
     const en = entryColumns.map((c) => c.name).join(', ');
     for (const part of chunks(entries, 5000)) {

@@ -30,6 +30,13 @@ export interface OpenInvoice {
   totalMinor: bigint;
   openMinor: bigint;
   reconciliationHold: boolean;
+  /** The keys its number is known by, worked out on first use (`keysOf`); copies carry them along. */
+  keys?: ParsedReference;
+}
+
+/** An invoice's number keys, computed once per invoice object. */
+export function keysOf(inv: OpenInvoice): ParsedReference {
+  return (inv.keys ??= numberKeys(inv.number));
 }
 
 export interface PaymentToMatch {
@@ -72,15 +79,15 @@ export function eligible(invoices: readonly OpenInvoice[], currency: string): Op
 
 /** Referenced invoices, in the order the remittance names them; a reference that fits two invoices is ambiguous. */
 export function referencedInvoices(refs: ParsedReference[], invoices: readonly OpenInvoice[]): { found: OpenInvoice[]; ambiguous: string[][] } {
-  const keyed = invoices.map((i) => ({ inv: i, k: numberKeys(i.number) }));
   const found: OpenInvoice[] = [];
   const ambiguous: string[][] = [];
+  if (!refs.length || !invoices.length) return { found, ambiguous };
   for (const r of refs) {
-    let hits = keyed.filter((x) => x.k.full === r.full);
-    if (hits.length === 0) hits = keyed.filter((x) => x.k.digits === r.digits);
+    let hits = invoices.filter((i) => keysOf(i).full === r.full);
+    if (hits.length === 0) hits = invoices.filter((i) => keysOf(i).digits === r.digits);
     if (hits.length === 1) {
-      if (!found.includes(hits[0].inv)) found.push(hits[0].inv);
-    } else if (hits.length > 1) ambiguous.push(hits.map((h) => h.inv.id));
+      if (!found.includes(hits[0])) found.push(hits[0]);
+    } else if (hits.length > 1) ambiguous.push(hits.map((h) => h.id));
   }
   return { found, ambiguous };
 }
@@ -276,7 +283,7 @@ export function suggest(payment: PaymentToMatch, invoices: readonly OpenInvoice[
   };
   const refs = parseReferences(payment.remittanceText, payment.refs);
   for (const inv of pool) {
-    const k = numberKeys(inv.number);
+    const k = keysOf(inv);
     for (const r of refs) {
       if (r.full === k.full || r.digits === k.digits) add([inv.id], inv.reconciliationHold ? 85 : 90, SuggestionReason.REFERENCE_SIMILARITY, `remittance names ${inv.number}${inv.reconciliationHold ? ' (on reconciliation hold)' : ''}`);
       else if (r.digits.length >= 3 && editDistance(r.digits, k.digits, 1) === 1) add([inv.id], 65, SuggestionReason.REFERENCE_SIMILARITY, `remittance "${r.full}" is one character from ${inv.number}`);

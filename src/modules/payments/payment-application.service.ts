@@ -1,5 +1,5 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
-import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
+import { arrayParam, chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
 import { groupBy } from '../../platform/collections';
 import { preparedQuery } from '../../platform/db/prepared';
 import { badInput, notFound } from '../../platform/errors';
@@ -12,7 +12,7 @@ import type { DisputeService } from '../disputes/dispute.service';
 import type { DunningCounters } from '../engine/escalations';
 import { InvoiceChangeKind, INVOICES_CHANGED, type InvoicesChangedPayload } from '../invoices/invoice.service';
 import { JournalKind, LedgerAccount } from '../ledger/journal.entity';
-import type { LedgerService, Posting } from '../ledger/ledger.service';
+import type { LedgerService, Posting, PostingLine } from '../ledger/ledger.service';
 import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
 import { AllocationRule } from './allocation.entity';
 import { ApplicationRulesService, type ApplicationRules } from './application-rules.service';
@@ -64,6 +64,27 @@ interface InvoiceRow {
   status: string;
 }
 
+/** Who pays what in a chunk. */
+interface Payers {
+  /** Payment id -> the customer identified as paying. */
+  customer: Map<string, string>;
+  /** Payer name -> the few customers it paid for before (a hint for suggestions). */
+  history: Map<string, Set<string>>;
+  /** Payments whose payer was found by a remittance account already on file (nothing to learn). */
+  accountKnown: Set<string>;
+  /** Payments of unknown payers whose references name invoices of several customers: those invoices. */
+  refInvoices: Map<string, OpenInvoice[]>;
+}
+
+/** The invoices a chunk matches against. */
+interface Book {
+  /** As read (the balances `persist` expects to find). */
+  read: Map<string, OpenInvoice>;
+  /** As the chunk's earlier payments left them. */
+  balance: Map<string, OpenInvoice>;
+  byCustomer: Map<string, OpenInvoice[]>;
+}
+
 /** What one payment's application decided, ready to write. */
 interface Outcome {
   payment: PaymentRow;
@@ -99,6 +120,7 @@ const PAYMENT_COLS = `id, entity_id, currency, amount_minor, applied_minor, unap
   short_pay_reason, deduction_code, status, to_char(received_on, 'YYYY-MM-DD') AS received_on, method, attempts`;
 const INVOICE_COLS = `id, customer_id, number, to_char(due_date, 'YYYY-MM-DD') AS due_date, to_char(issue_date, 'YYYY-MM-DD') AS issue_date, currency, total_minor, open_balance_minor, reconciliation_hold, status`;
 
+/** Every OpenInvoice of the hot path is built here or by `withOpen`, with the same fields in the same order (one object shape for the JIT). */
 const toOpen = (r: InvoiceRow): OpenInvoice => ({
   id: r.id,
   customerId: r.customer_id,
@@ -109,7 +131,97 @@ const toOpen = (r: InvoiceRow): OpenInvoice => ({
   totalMinor: BigInt(r.total_minor),
   openMinor: BigInt(r.open_balance_minor),
   reconciliationHold: r.reconciliation_hold,
+  keys: undefined,
 });
+const withOpen = (i: OpenInvoice, openMinor: bigint): OpenInvoice => ({
+  id: i.id,
+  customerId: i.customerId,
+  number: i.number,
+  dueDate: i.dueDate,
+  issueDate: i.issueDate,
+  currency: i.currency,
+  totalMinor: i.totalMinor,
+  openMinor,
+  reconciliationHold: i.reconciliationHold,
+  keys: i.keys,
+});
+
+/** A payment's totals, status and retry schedule after its outcome. */
+interface PaymentTotals {
+  id: string;
+  applied: bigint;
+  unapplied: bigint;
+  status: PaymentStatus;
+  customerId: string | null;
+  attempts: number;
+  next: string | null;
+}
+const paymentColumns: BulkColumn<PaymentTotals>[] = [
+  { name: 'id', type: 'uuid', value: (r) => r.id },
+  { name: 'applied', type: 'bigint', value: (r) => r.applied },
+  { name: 'unapplied', type: 'bigint', value: (r) => r.unapplied },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
+  { name: 'attempts', type: 'int', value: (r) => r.attempts },
+  { name: 'next_at', type: 'timestamptz', value: (r) => r.next },
+];
+const placedBy = (o: Outcome): bigint => {
+  let placed = 0n;
+  for (const x of o.placements) placed += x.amountMinor;
+  return placed;
+};
+function paymentTotals(o: Outcome): PaymentTotals {
+  const placed = placedBy(o);
+  const applied = BigInt(o.payment.applied_minor) + placed;
+  const unapplied = BigInt(o.payment.unapplied_minor) - placed;
+  const status = unapplied === 0n ? PaymentStatus.APPLIED : applied > 0n ? PaymentStatus.PARTIALLY_APPLIED : PaymentStatus.UNAPPLIED;
+  const attempts = o.payment.attempts + (o.attempt ? 1 : 0);
+  const next = status === PaymentStatus.UNAPPLIED && o.attempt ? new Date(Date.now() + RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)]).toISOString() : null;
+  return { id: o.payment.id, applied, unapplied, status, customerId: o.customerId, attempts, next };
+}
+
+/** An invoice's balance change: what it loses, the balance matching saw, and when it closes if paid. */
+interface InvoiceChange {
+  id: string;
+  amount: bigint;
+  expected: bigint;
+  closedOn: string;
+}
+
+/** The rows outcomes write (allocations, balance changes, journal postings, audit), worked out before any is written. */
+function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { allocs: AllocRow[]; invRows: InvoiceChange[]; postings: Posting[]; audits: AuditEntry[] } {
+  const allocs: AllocRow[] = [];
+  const perInvoice = new Map<string, InvoiceChange>();
+  const postings: Posting[] = [];
+  const audits: AuditEntry[] = [];
+  for (const o of outcomes) {
+    const p = o.payment;
+    const lines: PostingLine[] = [];
+    const allocations: { invoiceId: string; amountMinor: string; rule: string }[] = [];
+    for (const pl of o.placements) {
+      const inv = invoices.get(pl.invoiceId)!;
+      allocs.push({ paymentId: p.id, invoiceId: pl.invoiceId, customerId: inv.customerId, amountMinor: pl.amountMinor, currency: p.currency, rule: pl.rule });
+      const cur = perInvoice.get(pl.invoiceId);
+      if (cur) {
+        cur.amount += pl.amountMinor;
+        if (p.received_on > cur.closedOn) cur.closedOn = p.received_on;
+      } else perInvoice.set(pl.invoiceId, { id: pl.invoiceId, amount: pl.amountMinor, expected: inv.openMinor, closedOn: p.received_on });
+      lines.push({ account: LedgerAccount.AR, debitMinor: 0n, creditMinor: pl.amountMinor, customerId: inv.customerId, invoiceId: pl.invoiceId });
+      allocations.push({ invoiceId: pl.invoiceId, amountMinor: pl.amountMinor.toString(), rule: pl.rule });
+    }
+    const placed = placedBy(o);
+    if (placed > 0n) {
+      // Every line with the same fields (one object shape for the ledger's hot loop).
+      lines.unshift({ account: LedgerAccount.UNAPPLIED_CASH, debitMinor: placed, creditMinor: 0n, customerId: o.customerId, invoiceId: null });
+      postings.push({ kind: JournalKind.PAYMENT_APPLIED, sourceType: 'Payment', sourceId: p.id, currency: p.currency, postedOn: p.received_on, lines });
+    }
+    const data: Record<string, unknown> = { placed: placed.toString(), unapplied: (BigInt(p.unapplied_minor) - placed).toString(), allocations };
+    if (o.note) data.note = o.note;
+    if (o.suggestions) data.suggestions = o.suggestions.length;
+    audits.push({ action: o.auditAction, subjectType: 'Payment', subjectId: p.id, data });
+  }
+  return { allocs, invRows: [...perInvoice.values()], postings, audits };
+}
 
 const CONCURRENT_CHANGE = 'RECOUP_CONCURRENT_INVOICE_CHANGE';
 /** An invoice's balance changed between matching and writing: the chunk is retried on fresh balances. */
@@ -202,148 +314,180 @@ export class PaymentApplicationService {
   }
 
   private async applyChunk(tx: RequestContext, ids: string[], retry: boolean, allRules: Map<string, ApplicationRules>): Promise<{ processed: number; applied: number; unapplied: number; customers: string[] }> {
-    const t = tx.tenantId;
-    // Each id is looked up by primary key (a join to the list, not `id = ANY(list)`: as a
-    // prepared statement's generic plan, that filter walked the whole pending queue and compared
-    // every pending payment with every id of the chunk).
-    const payments: PaymentRow[] = await preparedQuery(tx.em,
+    // Small steps rather than one long function: the hot path is compiled by the JIT, and a long
+    // async function with closures took it hundreds of milliseconds per (re)compilation.
+    const payments = await this.lockPending(tx, ids, retry);
+    if (!payments.length) return { processed: 0, applied: 0, unapplied: 0, customers: [] };
+    const payers = await this.identifyPayers(tx, payments);
+    const book = await this.loadBook(tx, payments, payers);
+    const outcomes: Outcome[] = [];
+    for (const p of payments) outcomes.push(await this.decide(tx, p, payers, book, ApplicationRulesService.pick(allRules, p.entity_id)));
+    const touched = await this.persist(tx, outcomes, book.read);
+    let applied = 0;
+    for (const o of outcomes) if (o.placements.length) applied++;
+    return { processed: payments.length, applied, unapplied: outcomes.length - applied, customers: touched };
+  }
+
+  /**
+   * Locks the chunk's payments that are still to apply. Each id is looked up by primary key (a
+   * join to the list, not `id = ANY(list)`: as a prepared statement's generic plan, that filter
+   * walked the whole pending queue and compared every pending payment with every id of the chunk).
+   */
+  private lockPending(tx: RequestContext, ids: string[], retry: boolean): Promise<PaymentRow[]> {
+    return preparedQuery<PaymentRow>(tx.em,
       `SELECT ${PAYMENT_COLS} FROM unnest($2::uuid[]) AS k(id) JOIN payments p USING (id) WHERE p.tenant_id = $1
          AND (p.status = 'PENDING' OR ($3 AND p.status = 'UNAPPLIED' AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= now())))
        ORDER BY id FOR UPDATE OF p SKIP LOCKED`,
-      [t, ids, retry],
+      [tx.tenantId, arrayParam(ids), retry],
     );
-    if (!payments.length) return { processed: 0, applied: 0, unapplied: 0, customers: [] };
+  }
 
-    // Who paid: the customer given, else a known remittance account, else a unique name.
-    const payer = new Map<string, string>();
-    for (const p of payments) if (p.customer_id) payer.set(p.id, p.customer_id);
-    const unknown = payments.filter((p) => !p.customer_id);
-    const history = new Map<string, Set<string>>();
-    /** Payments whose payer was found by a remittance account already on file (nothing to learn). */
-    const accountKnown = new Set<string>();
-    if (unknown.length) {
-      const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
-      const names = [...new Set(unknown.map(payerKey).filter((n): n is string => !!n))];
-      const byAccount = new Map<string, string>();
-      if (accounts.length) {
-        const rows: { account: string; customer_id: string }[] = await preparedQuery(tx.em, `SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, accounts]);
-        rows.forEach((r) => byAccount.set(r.account, r.customer_id));
-      }
-      let byName = new Map<string, string[]>();
-      if (names.length) {
-        const rows: { n: string; id: string }[] = await preparedQuery(tx.em, `SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, names]);
-        byName = groupBy(rows, (r) => r.n, (r) => r.id);
-        // Payer history is a hint only when a name has paid for a few customers, not for everyone.
-        // At most one customer more than the hint allows is read per name, however often it paid.
-        const hist: { n: string; ids: string[] }[] = await preparedQuery(
-          tx.em,
-          `SELECT v.n, array_agg(x.customer_id) AS ids FROM unnest($2::text[]) AS v(n)
-           CROSS JOIN LATERAL (SELECT customer_id FROM payer_names WHERE tenant_id = $1 AND name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) x
-           GROUP BY v.n`,
-          [t, names],
-        );
-        for (const h of hist) {
-          if (h.ids.length <= MAX_HISTORY_CUSTOMERS) history.set(h.n, new Set(h.ids));
-          else this.saturatedNames.add(t, h.n);
-        }
-      }
-      for (const p of unknown) {
-        const byAcc = p.payer_account ? byAccount.get(p.payer_account) : undefined;
-        const key = payerKey(p);
-        const named = key ? byName.get(key) : undefined;
-        const id = byAcc ?? (named?.length === 1 ? named[0] : undefined);
-        if (id) payer.set(p.id, id);
-        if (byAcc) accountKnown.add(p.id);
-      }
-    }
-    // Still unknown: their references may name invoices anywhere in the tenant.
-    const stillUnknown = payments.filter((p) => !payer.has(p.id));
-    const refInvoicesByPayment = new Map<string, InvoiceRow[]>();
-    if (stillUnknown.length) {
-      const keys = new Map(stillUnknown.map((p) => [p.id, parseReferences(p.remittance_text, p.remittance_refs).map((r) => r.digits)]));
-      const all = [...new Set([...keys.values()].flat())];
-      if (all.length) {
-        const rows: (InvoiceRow & { k: string })[] = await preparedQuery(tx.em,
-          `SELECT ${INVOICE_COLS}, ${NUMBER_DIGITS_SQL} AS k FROM invoices
-           WHERE tenant_id = $1 AND status = 'OPEN' AND ${NUMBER_DIGITS_SQL} = ANY($2::text[])`,
-          [t, all],
-        );
-        for (const p of stillUnknown) {
-          const mine = rows.filter((r) => keys.get(p.id)!.includes(r.k));
-          const customers = new Set(mine.map((r) => r.customer_id));
-          if (customers.size === 1) payer.set(p.id, [...customers][0]);
-          else if (mine.length) refInvoicesByPayment.set(p.id, mine);
-        }
-      }
-    }
-    const customerIds = new Set<string>(payer.values());
-    for (const rows of refInvoicesByPayment.values()) rows.forEach((r) => customerIds.add(r.customer_id));
-
-    const invoices = await this.readPayersBook(tx, [...customerIds]);
-    const balance = new Map(invoices.map((i) => [i.id, i]));
-    const byCustomer = groupBy(invoices, (i) => i.customerId);
-    const historyOf = (p: PaymentRow) => history.get(payerKey(p) ?? '');
-    // Invoices of customers this payer paid for before: read (not locked) for suggestions only.
-    const histIds = [...new Set(payments.filter((p) => !payer.has(p.id)).flatMap((p) => [...(historyOf(p) ?? [])]))].filter((c) => !byCustomer.has(c));
-    if (histIds.length) {
-      const rows: InvoiceRow[] = await preparedQuery(tx.em, `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [t, histIds]);
-      for (const [customerId, list] of groupBy(rows.map(toOpen), (i) => i.customerId)) byCustomer.set(customerId, list);
-    }
-
-    const outcomes: Outcome[] = [];
+  /** Who paid: the customer given, else a known remittance account, else a unique name, else the one customer its references name. */
+  private async identifyPayers(tx: RequestContext, payments: PaymentRow[]): Promise<Payers> {
+    const t = tx.tenantId;
+    const payers: Payers = { customer: new Map(), history: new Map(), accountKnown: new Set(), refInvoices: new Map() };
+    const unknown: PaymentRow[] = [];
     for (const p of payments) {
-      const customerId = payer.get(p.id) ?? null;
-      const rules = ApplicationRulesService.pick(allRules, p.entity_id);
-      const refOnly = !customerId && refInvoicesByPayment.has(p.id);
-      // The balances as earlier payments of this chunk left them (`balance` holds the current objects).
-      const candidates = (customerId ? (byCustomer.get(customerId) ?? []) : refOnly ? refInvoicesByPayment.get(p.id)! : []).map((i) => balance.get(i.id)).filter((i): i is OpenInvoice => !!i);
-      const toMatch: PaymentToMatch = { id: p.id, currency: p.currency, amountMinor: BigInt(p.unapplied_minor), remittanceText: p.remittance_text, refs: p.remittance_refs, customerId };
-      let skipped: string | null = null;
-      for (const name of rules.beforeHooks) {
-        const r = await this.hooks.beforeHook(name)?.(tx, toMatch);
-        if (r && r.skip) skipped = r.reason ?? `skipped by hook ${name}`;
-      }
-      let placements: Placement[] = [];
-      let ambiguity: Ambiguity[] = [];
-      if (!skipped && candidates.length) {
-        const strategies = refOnly ? rules.strategies.filter((s) => s.kind === StrategyKind.BY_REFERENCE) : rules.strategies;
-        const m = await matchPayment(toMatch, candidates, strategies, (n) => this.hooks.strategy(n));
-        placements = m.placements;
-        ambiguity = m.ambiguity;
-      }
-      for (const pl of placements) {
-        const inv = balance.get(pl.invoiceId)!;
-        balance.set(pl.invoiceId, { ...inv, openMinor: inv.openMinor - pl.amountMinor });
-      }
-      for (const name of rules.afterHooks) await this.hooks.afterHook(name)?.(tx, toMatch, placements);
-      const placed = placements.reduce((s, x) => s + x.amountMinor, 0n);
-      const left = toMatch.amountMinor - placed;
-      let suggestions: Suggestion[] | null = null;
-      if (left > 0n && (placed === 0n || ambiguity.length)) {
-        const paidFor = historyOf(p);
-        const pool = [...candidates, ...[...(paidFor ?? [])].flatMap((c) => byCustomer.get(c) ?? [])].map((i) => balance.get(i.id) ?? i);
-        const uniq = [...new Map(pool.map((i) => [i.id, i])).values()];
-        suggestions = suggest({ ...toMatch, amountMinor: left }, uniq, { ambiguity, historyCustomerIds: paidFor });
-      }
-      outcomes.push({
-        payment: p,
-        customerId,
-        placements: placements.map((x) => ({ invoiceId: x.invoiceId, amountMinor: x.amountMinor, rule: x.rule as unknown as AllocationRule })),
-        suggestions,
-        attempt: true,
-        note: skipped ?? undefined,
-        auditAction: placed > 0n ? 'payment.applied' : 'payment.unapplied',
-        accountKnown: accountKnown.has(p.id),
-      });
+      if (p.customer_id) payers.customer.set(p.id, p.customer_id);
+      else unknown.push(p);
     }
-    const invoiceInfo = new Map(invoices.map((i) => [i.id, i]));
-    const touched = await this.persist(tx, outcomes, invoiceInfo);
+    if (!unknown.length) return payers;
+    const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
+    const names = [...new Set(unknown.map(payerKey).filter((n): n is string => !!n))];
+    const byAccount = new Map<string, string>();
+    if (accounts.length) {
+      const rows: { account: string; customer_id: string }[] = await preparedQuery(tx.em, `SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, arrayParam(accounts)]);
+      for (const r of rows) byAccount.set(r.account, r.customer_id);
+    }
+    const byName = names.length ? await this.readPayerNames(tx, names, payers.history) : new Map<string, string[]>();
+    for (const p of unknown) {
+      const byAcc = p.payer_account ? byAccount.get(p.payer_account) : undefined;
+      const key = payerKey(p);
+      const named = key ? byName.get(key) : undefined;
+      const id = byAcc ?? (named?.length === 1 ? named[0] : undefined);
+      if (id) payers.customer.set(p.id, id);
+      if (byAcc) payers.accountKnown.add(p.id);
+    }
+    await this.payersByReference(tx, payments.filter((p) => !payers.customer.has(p.id)), payers);
+    return payers;
+  }
+
+  /** Customers by (lower-case) name, and into `history` the few customers each name paid for before. */
+  private async readPayerNames(tx: RequestContext, names: string[], history: Map<string, Set<string>>): Promise<Map<string, string[]>> {
+    const t = tx.tenantId;
+    const rows: { n: string; id: string }[] = await preparedQuery(tx.em, `SELECT lower(name) AS n, id FROM customers WHERE tenant_id = $1 AND lower(name) = ANY($2::text[])`, [t, arrayParam(names)]);
+    // Payer history is a hint only when a name has paid for a few customers, not for everyone.
+    // At most one customer more than the hint allows is read per name, however often it paid.
+    const hist: { n: string; ids: string[] }[] = await preparedQuery(
+      tx.em,
+      `SELECT v.n, array_agg(x.customer_id) AS ids FROM unnest($2::text[]) AS v(n)
+       CROSS JOIN LATERAL (SELECT customer_id FROM payer_names WHERE tenant_id = $1 AND name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) x
+       GROUP BY v.n`,
+      [t, arrayParam(names)],
+    );
+    for (const h of hist) {
+      if (h.ids.length <= MAX_HISTORY_CUSTOMERS) history.set(h.n, new Set(h.ids));
+      else this.saturatedNames.add(t, h.n);
+    }
+    return groupBy(rows, (r) => r.n, (r) => r.id);
+  }
+
+  /** Payers still unknown: their references may name open invoices anywhere in the tenant (one customer: the payer; several: candidates). */
+  private async payersByReference(tx: RequestContext, stillUnknown: PaymentRow[], payers: Payers): Promise<void> {
+    if (!stillUnknown.length) return;
+    const keys = new Map(stillUnknown.map((p) => [p.id, parseReferences(p.remittance_text, p.remittance_refs).map((r) => r.digits)]));
+    const all = [...new Set([...keys.values()].flat())];
+    if (!all.length) return;
+    const rows: (InvoiceRow & { k: string })[] = await preparedQuery(tx.em,
+      `SELECT ${INVOICE_COLS}, ${NUMBER_DIGITS_SQL} AS k FROM invoices
+       WHERE tenant_id = $1 AND status = 'OPEN' AND ${NUMBER_DIGITS_SQL} = ANY($2::text[])`,
+      [tx.tenantId, arrayParam(all)],
+    );
+    const byKey = groupBy(rows, (r) => r.k);
+    for (const p of stillUnknown) {
+      const mine = [...new Set(keys.get(p.id)!.flatMap((k) => byKey.get(k) ?? []))];
+      const customers = new Set(mine.map((r) => r.customer_id));
+      if (customers.size === 1) payers.customer.set(p.id, mine[0].customer_id);
+      else if (mine.length) payers.refInvoices.set(p.id, mine.map(toOpen));
+    }
+  }
+
+  /**
+   * The open invoices matching may use: the payers' books and the invoices references name, and
+   * (read, not locked, for suggestions only) the invoices of customers a payer name paid for before.
+   */
+  private async loadBook(tx: RequestContext, payments: PaymentRow[], payers: Payers): Promise<Book> {
+    const customerIds = new Set<string>(payers.customer.values());
+    for (const list of payers.refInvoices.values()) for (const i of list) customerIds.add(i.customerId);
+    const read = await this.readPayersBook(tx, [...customerIds]);
+    const book: Book = { read: new Map(), balance: new Map(), byCustomer: groupBy(read, (i) => i.customerId) };
+    for (const i of read) {
+      book.read.set(i.id, i);
+      book.balance.set(i.id, i);
+    }
+    const histIds = new Set<string>();
+    for (const p of payments) {
+      if (payers.customer.has(p.id)) continue;
+      for (const c of payers.history.get(payerKey(p) ?? '') ?? []) if (!book.byCustomer.has(c)) histIds.add(c);
+    }
+    if (histIds.size) {
+      const rows: InvoiceRow[] = await preparedQuery(tx.em, `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`, [tx.tenantId, arrayParam([...histIds])]);
+      for (const [customerId, list] of groupBy(rows.map(toOpen), (i) => i.customerId)) book.byCustomer.set(customerId, list);
+    }
+    return book;
+  }
+
+  /** One payment's outcome: the tenant's strategies (and hooks) over its candidates at the balances earlier payments of the chunk left. */
+  private async decide(tx: RequestContext, p: PaymentRow, payers: Payers, book: Book, rules: ApplicationRules): Promise<Outcome> {
+    const customerId = payers.customer.get(p.id) ?? null;
+    const refOnly = !customerId && payers.refInvoices.has(p.id);
+    const pool = customerId ? (book.byCustomer.get(customerId) ?? []) : refOnly ? payers.refInvoices.get(p.id)! : [];
+    const candidates: OpenInvoice[] = [];
+    for (const i of pool) {
+      const current = book.balance.get(i.id);
+      if (current) candidates.push(current);
+    }
+    const toMatch: PaymentToMatch = { id: p.id, currency: p.currency, amountMinor: BigInt(p.unapplied_minor), remittanceText: p.remittance_text, refs: p.remittance_refs, customerId };
+    let skipped: string | null = null;
+    for (const name of rules.beforeHooks) {
+      const r = await this.hooks.beforeHook(name)?.(tx, toMatch);
+      if (r && r.skip) skipped = r.reason ?? `skipped by hook ${name}`;
+    }
+    let placements: Placement[] = [];
+    let ambiguity: Ambiguity[] = [];
+    if (!skipped && candidates.length) {
+      const strategies = refOnly ? rules.strategies.filter((s) => s.kind === StrategyKind.BY_REFERENCE) : rules.strategies;
+      const m = await matchPayment(toMatch, candidates, strategies, (n) => this.hooks.strategy(n));
+      placements = m.placements;
+      ambiguity = m.ambiguity;
+    }
+    let placed = 0n;
+    for (const pl of placements) {
+      book.balance.set(pl.invoiceId, withOpen(book.balance.get(pl.invoiceId)!, book.balance.get(pl.invoiceId)!.openMinor - pl.amountMinor));
+      placed += pl.amountMinor;
+    }
+    for (const name of rules.afterHooks) await this.hooks.afterHook(name)?.(tx, toMatch, placements);
+    const left = toMatch.amountMinor - placed;
+    const paidFor = payers.history.get(payerKey(p) ?? '');
+    const suggestions = left > 0n && (placed === 0n || ambiguity.length) ? this.suggestFor(toMatch, left, candidates, paidFor, book, ambiguity) : null;
     return {
-      processed: payments.length,
-      applied: outcomes.filter((o) => o.placements.length).length,
-      unapplied: outcomes.filter((o) => !o.placements.length).length,
-      customers: touched,
+      payment: p,
+      customerId,
+      placements: placements.map((x) => ({ invoiceId: x.invoiceId, amountMinor: x.amountMinor, rule: x.rule as unknown as AllocationRule })),
+      suggestions,
+      attempt: true,
+      note: skipped ?? undefined,
+      auditAction: placed > 0n ? 'payment.applied' : 'payment.unapplied',
+      accountKnown: payers.accountKnown.has(p.id),
     };
+  }
+
+  /** Ranked suggestions for what a payment leaves unapplied: its candidates and the invoices of customers its payer paid for before. */
+  private suggestFor(toMatch: PaymentToMatch, left: bigint, candidates: OpenInvoice[], paidFor: Set<string> | undefined, book: Book, ambiguity: Ambiguity[]): Suggestion[] {
+    const pool = new Map<string, OpenInvoice>();
+    for (const i of candidates) pool.set(i.id, book.balance.get(i.id) ?? i);
+    for (const c of paidFor ?? []) for (const i of book.byCustomer.get(c) ?? []) if (!pool.has(i.id)) pool.set(i.id, book.balance.get(i.id) ?? i);
+    return suggest({ ...toMatch, amountMinor: left }, [...pool.values()], { ambiguity, historyCustomerIds: paidFor });
   }
 
   /**
@@ -369,55 +513,16 @@ export class PaymentApplicationService {
    */
   private async persist(tx: RequestContext, outcomes: Outcome[], invoices: Map<string, OpenInvoice>): Promise<string[]> {
     const t = tx.tenantId;
-    const allocs: AllocRow[] = [];
-    const perInvoice = new Map<string, { amount: bigint; closedOn: string }>();
-    const postings: Posting[] = [];
-    const audits: AuditEntry[] = [];
-    for (const o of outcomes) {
-      const p = o.payment;
-      for (const pl of o.placements) {
-        const inv = invoices.get(pl.invoiceId)!;
-        allocs.push({ paymentId: p.id, invoiceId: pl.invoiceId, customerId: inv.customerId, amountMinor: pl.amountMinor, currency: p.currency, rule: pl.rule });
-        const cur = perInvoice.get(pl.invoiceId);
-        perInvoice.set(pl.invoiceId, { amount: (cur?.amount ?? 0n) + pl.amountMinor, closedOn: cur && cur.closedOn > p.received_on ? cur.closedOn : p.received_on });
-      }
-      const placed = o.placements.reduce((s, x) => s + x.amountMinor, 0n);
-      if (placed > 0n) {
-        postings.push({
-          kind: JournalKind.PAYMENT_APPLIED,
-          sourceType: 'Payment',
-          sourceId: p.id,
-          currency: p.currency,
-          postedOn: p.received_on,
-          lines: [
-            { account: LedgerAccount.UNAPPLIED_CASH, debitMinor: placed, customerId: o.customerId },
-            ...o.placements.map((pl) => ({ account: LedgerAccount.AR, creditMinor: pl.amountMinor, customerId: invoices.get(pl.invoiceId)!.customerId, invoiceId: pl.invoiceId })),
-          ],
-        });
-      }
-      audits.push({
-        action: o.auditAction,
-        subjectType: 'Payment',
-        subjectId: p.id,
-        data: {
-          placed: placed.toString(),
-          unapplied: (BigInt(p.unapplied_minor) - placed).toString(),
-          allocations: o.placements.map((x) => ({ invoiceId: x.invoiceId, amountMinor: x.amountMinor.toString(), rule: x.rule })),
-          ...(o.note ? { note: o.note } : {}),
-          ...(o.suggestions ? { suggestions: o.suggestions.length } : {}),
-        },
-      });
-    }
+    const { allocs, invRows, postings, audits } = planWrites(outcomes, invoices);
     // The pending reminders of the invoices about to change are locked first (the dispatcher's
     // order: action, then invoice; a send in progress finishes before this goes on).
-    const invRows = [...perInvoice.entries()].map(([id, v]) => ({ id, amount: v.amount, expected: invoices.get(id)!.openMinor, closedOn: v.closedOn }));
     const pendingReminders = new Set<string>();
     if (invRows.length) {
       const locked: { invoice_id: string }[] = await preparedQuery(tx.em,
         `SELECT invoice_id FROM actions WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND status IN ('PLANNED','AWAITING_APPROVAL') ORDER BY id FOR UPDATE`,
-        [t, invRows.map((r) => r.id)],
+        [t, arrayParam(invRows.map((r) => r.id))],
       );
-      locked.forEach((a) => pendingReminders.add(a.invoice_id));
+      for (const a of locked) pendingReminders.add(a.invoice_id);
     }
     const closed = invRows.filter((r) => r.expected === r.amount).map((r) => r.id);
     if (allocs.length) {
@@ -425,61 +530,14 @@ export class PaymentApplicationService {
       const src = unnestSource(allocColumns, allocs, 3);
       await preparedQuery(tx.em, `INSERT INTO payment_allocations (tenant_id, created_by, ${names}) SELECT $1, $2, ${names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
     }
-    const payRows = outcomes.map((o) => {
-      const placed = o.placements.reduce((s, x) => s + x.amountMinor, 0n);
-      const applied = BigInt(o.payment.applied_minor) + placed;
-      const unapplied = BigInt(o.payment.unapplied_minor) - placed;
-      const status = unapplied === 0n ? PaymentStatus.APPLIED : applied > 0n ? PaymentStatus.PARTIALLY_APPLIED : PaymentStatus.UNAPPLIED;
-      const attempts = o.payment.attempts + (o.attempt ? 1 : 0);
-      const next = status === PaymentStatus.UNAPPLIED && o.attempt ? new Date(Date.now() + RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)]).toISOString() : null;
-      return { id: o.payment.id, applied, unapplied, status, customerId: o.customerId, attempts, next };
-    });
-    const psrc = unnestSource<(typeof payRows)[number]>(
-      [
-        { name: 'id', type: 'uuid', value: (r) => r.id },
-        { name: 'applied', type: 'bigint', value: (r) => r.applied },
-        { name: 'unapplied', type: 'bigint', value: (r) => r.unapplied },
-        { name: 'status', type: 'text', value: (r) => r.status },
-        { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
-        { name: 'attempts', type: 'int', value: (r) => r.attempts },
-        { name: 'next_at', type: 'timestamptz', value: (r) => r.next },
-      ],
-      payRows,
-      2,
-    );
+    const psrc = unnestSource(paymentColumns, outcomes.map(paymentTotals), 2);
     await preparedQuery(tx.em,
       `UPDATE payments p SET applied_minor = v.applied, unapplied_minor = v.unapplied, status = v.status, customer_id = COALESCE(p.customer_id, v.customer_id),
          attempts = v.attempts, next_attempt_at = v.next_at, applied_at = CASE WHEN v.applied > p.applied_minor THEN now() ELSE p.applied_at END, updated_at = now()
        FROM ${psrc.sql} WHERE p.tenant_id = $1 AND p.id = v.id`,
       [t, ...psrc.params],
     );
-    // Remember which remittance account pays for which customer (payer identification next time).
-    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account && !o.accountKnown);
-    if (learned.length) {
-      await preparedQuery(tx.em, `INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
-        t,
-        learned.map((o) => o.payment.payer_account),
-        learned.map((o) => o.customerId),
-      ]);
-    }
-    // ... and which customers a payer name pays for (payer history, a hint for the unapplied queue).
-    // Only while the name has paid for few enough customers to be a hint, and only new pairs:
-    // a name paying for everyone (a processor) stops being written, so writers rarely meet here.
-    const named = outcomes.flatMap((o) => {
-      const name = payerKey(o.payment);
-      return o.customerId && name && !this.saturatedNames.has(t, name) ? [{ name, customerId: o.customerId }] : [];
-    });
-    if (named.length) {
-      await preparedQuery(tx.em,
-        `INSERT INTO payer_names (tenant_id, name, customer_id)
-         SELECT $1, v.n, v.c FROM (SELECT DISTINCT n, c FROM unnest($2::text[], $3::uuid[]) AS u(n, c)) v
-         WHERE NOT EXISTS (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n AND p.customer_id = v.c)
-           AND (SELECT count(*) FROM (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) k) <= ${MAX_HISTORY_CUSTOMERS}
-         ORDER BY v.n, v.c
-         ON CONFLICT DO NOTHING`,
-        [t, named.map((n) => n.name), named.map((n) => n.customerId)],
-      );
-    }
+    await this.learnPayers(tx, outcomes);
     await this.replaceSuggestions(tx, outcomes);
     await this.ledger.post(tx, postings);
     audits.push(...(await this.resetCountersOnPortalPayments(tx, outcomes)));
@@ -488,12 +546,49 @@ export class PaymentApplicationService {
     if (silenced.length) await this.actions.cancelForInvoices(tx, silenced, 'invoice paid');
     await this.writeBalances(tx, invRows);
     await this.openShortPayDisputes(tx, outcomes, invoices);
-    const changedInvoices = [...perInvoice.keys()];
+    const changedInvoices = invRows.map((r) => r.id);
     for (const part of chunks(changedInvoices, 180)) {
       await emitEvent(tx.em, { type: INVOICES_CHANGED, tenantId: t, payload: { change: InvoiceChangeKind.UPDATED, ids: part } satisfies InvoicesChangedPayload });
     }
     for (const part of chunks(outcomes.map((o) => o.payment.id), 180)) await emitEvent(tx.em, { type: PAYMENTS_APPLIED, tenantId: t, payload: { ids: part } });
     return [...new Set(changedInvoices.map((id) => invoices.get(id)!.customerId))];
+  }
+
+  /**
+   * Remembers which remittance account pays for which customer (payer identification next time),
+   * and which customers a payer name pays for (payer history, a hint for the unapplied queue): only
+   * while the name has paid for few enough customers to be a hint, and only new pairs, so a name
+   * paying for everyone (a processor) stops being written and writers rarely meet here.
+   */
+  private async learnPayers(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
+    const t = tx.tenantId;
+    const learned = outcomes.filter((o) => o.customerId && o.payment.payer_account && !o.accountKnown);
+    if (learned.length) {
+      await preparedQuery(tx.em, `INSERT INTO payer_accounts (tenant_id, account, customer_id) SELECT $1, a, c FROM unnest($2::text[], $3::uuid[]) AS v(a, c) ON CONFLICT DO NOTHING`, [
+        t,
+        arrayParam(learned.map((o) => o.payment.payer_account)),
+        arrayParam(learned.map((o) => o.customerId)),
+      ]);
+    }
+    const names: string[] = [];
+    const customers: string[] = [];
+    for (const o of outcomes) {
+      const name = payerKey(o.payment);
+      if (o.customerId && name && !this.saturatedNames.has(t, name)) {
+        names.push(name);
+        customers.push(o.customerId);
+      }
+    }
+    if (!names.length) return;
+    await preparedQuery(tx.em,
+      `INSERT INTO payer_names (tenant_id, name, customer_id)
+       SELECT $1, v.n, v.c FROM (SELECT DISTINCT n, c FROM unnest($2::text[], $3::uuid[]) AS u(n, c)) v
+       WHERE NOT EXISTS (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n AND p.customer_id = v.c)
+         AND (SELECT count(*) FROM (SELECT 1 FROM payer_names p WHERE p.tenant_id = $1 AND p.name = v.n LIMIT ${MAX_HISTORY_CUSTOMERS + 1}) k) <= ${MAX_HISTORY_CUSTOMERS}
+       ORDER BY v.n, v.c
+       ON CONFLICT DO NOTHING`,
+      [t, arrayParam(names), arrayParam(customers)],
+    );
   }
 
   /**
@@ -549,13 +644,13 @@ export class PaymentApplicationService {
   private async replaceSuggestions(tx: RequestContext, outcomes: Outcome[]): Promise<void> {
     // A payment never tried before has no suggestions to replace.
     const ids = outcomes.filter((o) => o.payment.status !== PaymentStatus.PENDING || o.payment.attempts > 0).map((o) => o.payment.id);
-    if (ids.length) await preparedQuery(tx.em, `DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, ids]);
+    if (ids.length) await preparedQuery(tx.em, `DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = ANY($2::uuid[])`, [tx.tenantId, arrayParam(ids)]);
     const rows = outcomes.flatMap((o) => (o.suggestions ?? []).map((s, i) => ({ ...s, paymentId: o.payment.id, rank: i + 1 })));
     if (!rows.length) return;
     await preparedQuery(tx.em,
       `INSERT INTO payment_suggestions (tenant_id, payment_id, rank, invoice_ids, amount_minor, score, reason, detail)
        SELECT $1, v.p, v.r, string_to_array(v.i, ',')::uuid[], v.a, v.s, v.why, v.d FROM unnest($2::uuid[], $3::int[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::text[]) AS v(p, r, i, a, s, why, d)`,
-      [tx.tenantId, rows.map((r) => r.paymentId), rows.map((r) => r.rank), rows.map((r) => r.invoiceIds.join(',')), rows.map((r) => r.amountMinor.toString()), rows.map((r) => r.score), rows.map((r) => r.reason), rows.map((r) => r.detail.slice(0, 500))],
+      [tx.tenantId, ...[rows.map((r) => r.paymentId), rows.map((r) => r.rank), rows.map((r) => r.invoiceIds.join(',')), rows.map((r) => r.amountMinor), rows.map((r) => r.score), rows.map((r) => r.reason), rows.map((r) => r.detail.slice(0, 500))].map(arrayParam)],
     );
   }
 

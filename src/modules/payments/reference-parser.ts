@@ -33,20 +33,10 @@ export function parseReferences(text: string | null | undefined, refs: readonly 
  */
 export const NUMBER_DIGITS_SQL = `ltrim(regexp_replace(number, '[^0-9]', '', 'g'), '0')`;
 
-const keysOf = new Map<string, ParsedReference>();
-/** Numbers whose keys are kept: matching asks for the same numbers many times per chunk of payments. */
-const KEPT_KEYS = 100_000;
-
 /** The keys an invoice number is known by: its full alphanumeric form and its digits. */
 export function numberKeys(invoiceNumber: string): ParsedReference {
-  let k = keysOf.get(invoiceNumber);
-  if (!k) {
-    const up = invoiceNumber.toUpperCase();
-    k = Object.freeze({ full: up.replace(/[^A-Z0-9]/g, ''), digits: up.replace(/[^0-9]/g, '').replace(/^0+/, '') || '0' });
-    if (keysOf.size >= KEPT_KEYS) keysOf.clear();
-    keysOf.set(invoiceNumber, k);
-  }
-  return k;
+  const up = invoiceNumber.toUpperCase();
+  return { full: up.replace(/[^A-Z0-9]/g, ''), digits: up.replace(/[^0-9]/g, '').replace(/^0+/, '') || '0' };
 }
 
 /** Edit distance between two short strings, capped (for "did they mean 1024 for 1042?"). */

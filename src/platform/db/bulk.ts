@@ -12,32 +12,35 @@ export interface BulkColumn<R> {
   value(row: R): unknown;
 }
 
-/** Element types whose values (ids, numbers, ISO dates, booleans) need no quoting in an array literal. */
-const PLAIN = new Set(['uuid', 'bigint', 'int', 'integer', 'smallint', 'date', 'boolean']);
-/** What an element may look like to go into a literal unquoted; anything else takes the driver's escaping. */
+/** What an element may look like to go into a literal unquoted; anything else is quoted. */
 const BARE = /^[0-9A-Za-z:+._-]+$/;
+const NEEDS_ESCAPE = /["\\]/g;
 
 /**
- * One column as an array parameter. Columns of plain types travel as a ready array literal
- * (`{a,b,NULL}`): the driver would otherwise escape every element of every column on its way
- * out, which a chunk of payments pays tens of thousands of times. A value that does not look
- * plain (a Date, a string with a comma, "null") sends the column the escaped way instead.
+ * An array parameter as a ready PostgreSQL array literal (`{a,"b c",NULL}`): the driver would
+ * otherwise escape every element of every column on its way out, which a chunk of payments pays
+ * tens of thousands of times. Elements that look plain (ids, numbers, ISO dates, codes) go bare;
+ * any other string is quoted with `"` and `\` escaped, as the array input syntax wants (so "null",
+ * "", "a, b" and "{x}" stay one text element each). A value that is not a string, number, bigint
+ * or boolean (a Date, an object) leaves the array to the driver's own conversion.
  */
-function columnParam<R>(c: BulkColumn<R>, rows: R[]): unknown {
-  const values = rows.map((r) => {
-    const v = c.value(r);
-    return typeof v === 'bigint' ? v.toString() : v;
-  });
-  if (!PLAIN.has(c.type)) return values;
-  let out = '{';
+export function arrayParam(values: readonly unknown[]): unknown {
+  const parts: string[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (i) out += ',';
-    if (v === null || v === undefined) out += 'NULL';
-    else if ((typeof v === 'string' && BARE.test(v) && v.toLowerCase() !== 'null') || typeof v === 'number' || typeof v === 'boolean') out += String(v);
-    else return values;
+    if (v === null || v === undefined) parts[i] = 'NULL';
+    else if (typeof v === 'string') parts[i] = BARE.test(v) && !(v.length === 4 && v.toLowerCase() === 'null') ? v : `"${v.replace(NEEDS_ESCAPE, '\\$&')}"`;
+    else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') parts[i] = String(v);
+    else return values.map((x) => (typeof x === 'bigint' ? x.toString() : x));
   }
-  return `${out}}`;
+  return `{${parts.join(',')}}`;
+}
+
+/** One column as an array parameter (see `arrayParam`). */
+function columnParam<R>(c: BulkColumn<R>, rows: R[]): unknown {
+  const values: unknown[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) values[i] = c.value(rows[i]);
+  return arrayParam(values);
 }
 
 export function unnestSource<R>(columns: BulkColumn<R>[], rows: R[], firstParam = 1): { sql: string; params: unknown[] } {

@@ -1,4 +1,4 @@
-import { unnestSource, type BulkColumn } from '../bulk';
+import { arrayParam, unnestSource, type BulkColumn } from '../bulk';
 
 interface Row {
   id: string | null;
@@ -14,24 +14,34 @@ const cols: BulkColumn<Row>[] = [
 ];
 
 describe('unnestSource', () => {
-  it('sends plain columns as array literals and text as arrays for the driver to escape', () => {
+  it('sends every column as a ready array literal, quoting what does not look plain', () => {
     const src = unnestSource(cols, [
       { id: '0b5c6a1e-6f0e-4a57-9d1c-2f7f6f0a0b01', n: 12n, on: '2026-11-20', note: 'a, "b"' },
       { id: null, n: -3n, on: '2026-11-21', note: 'NULL' },
     ], 2);
     expect(src.sql).toBe('unnest($2::uuid[], $3::bigint[], $4::date[], $5::text[]) AS v(id, n, on, note)');
-    expect(src.params).toEqual(['{0b5c6a1e-6f0e-4a57-9d1c-2f7f6f0a0b01,NULL}', '{12,-3}', '{2026-11-20,2026-11-21}', ['a, "b"', 'NULL']]);
+    expect(src.params).toEqual(['{0b5c6a1e-6f0e-4a57-9d1c-2f7f6f0a0b01,NULL}', '{12,-3}', '{2026-11-20,2026-11-21}', '{"a, \\"b\\"","NULL"}']);
   });
 
-  it('falls back to the escaped array when a value of a plain column does not look plain', () => {
+  it('leaves a column with a value that is not a string, number or boolean to the driver', () => {
     const when = new Date('2026-11-20T00:00:00Z');
     const src = unnestSource(cols, [
       { id: 'x,y', n: 1n, on: when, note: '' },
       { id: 'null', n: 2n, on: '2026-11-21', note: '' },
     ]);
-    // "x,y" and "null" would change the number or the meaning of elements in a bare literal.
-    expect(src.params[0]).toEqual(['x,y', 'null']);
+    expect(src.params[0]).toBe('{"x,y","null"}');
     expect(src.params[1]).toBe('{1,2}');
     expect(src.params[2]).toEqual([when, '2026-11-21']);
+    expect(src.params[3]).toBe('{"",""}');
+  });
+});
+
+describe('arrayParam', () => {
+  it('quotes the strings the array syntax would read otherwise and escapes quotes and backslashes', () => {
+    expect(arrayParam(['USD', 'null', 'Null', 'nullx', '', ' a', 'a b', '{x}', 'a\\b', 'say "hi"', 'é'])).toBe(
+      '{USD,"null","Null",nullx,""," a","a b","{x}","a\\\\b","say \\"hi\\"","é"}',
+    );
+    expect(arrayParam([1, 2.5, true, 7n, null, undefined])).toBe('{1,2.5,true,7,NULL,NULL}');
+    expect(arrayParam([])).toBe('{}');
   });
 });
