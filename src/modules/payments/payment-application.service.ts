@@ -420,11 +420,8 @@ export class PaymentApplicationService {
     const customerIds = new Set<string>(payers.customer.values());
     for (const list of payers.refInvoices.values()) for (const i of list) customerIds.add(i.customerId);
     const read = await this.readPayersBook(tx, [...customerIds]);
-    const book: Book = { read: new Map(), balance: new Map(), byCustomer: groupBy(read, (i) => i.customerId) };
-    for (const i of read) {
-      book.read.set(i.id, i);
-      book.balance.set(i.id, i);
-    }
+    const byId = new Map(read.map((i) => [i.id, i]));
+    const book: Book = { read: byId, balance: new Map(byId), byCustomer: groupBy(read, (i) => i.customerId) };
     const histIds = new Set<string>();
     for (const p of payments) {
       if (payers.customer.has(p.id)) continue;
@@ -463,7 +460,8 @@ export class PaymentApplicationService {
     }
     let placed = 0n;
     for (const pl of placements) {
-      book.balance.set(pl.invoiceId, withOpen(book.balance.get(pl.invoiceId)!, book.balance.get(pl.invoiceId)!.openMinor - pl.amountMinor));
+      const current = book.balance.get(pl.invoiceId)!;
+      book.balance.set(pl.invoiceId, withOpen(current, current.openMinor - pl.amountMinor));
       placed += pl.amountMinor;
     }
     for (const name of rules.afterHooks) await this.hooks.afterHook(name)?.(tx, toMatch, placements);
@@ -500,7 +498,7 @@ export class PaymentApplicationService {
     if (!customerIds.length) return [];
     const rows: InvoiceRow[] = await preparedQuery(tx.em,
       `SELECT ${INVOICE_COLS} FROM invoices WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND status = 'OPEN' AND open_balance_minor > 0`,
-      [tx.tenantId, customerIds],
+      [tx.tenantId, arrayParam(customerIds)],
     );
     return rows.map(toOpen);
   }

@@ -36,15 +36,8 @@ export function arrayParam(values: readonly unknown[]): unknown {
   return `{${parts.join(',')}}`;
 }
 
-/** One column as an array parameter (see `arrayParam`). */
-function columnParam<R>(c: BulkColumn<R>, rows: R[]): unknown {
-  const values: unknown[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) values[i] = c.value(rows[i]);
-  return arrayParam(values);
-}
-
 export function unnestSource<R>(columns: BulkColumn<R>[], rows: R[], firstParam = 1): { sql: string; params: unknown[] } {
-  const params = columns.map((c) => columnParam(c, rows));
+  const params = columns.map((c) => arrayParam(rows.map((r) => c.value(r))));
   const args = columns.map((c, i) => `$${firstParam + i}::${c.type}[]`).join(', ');
   const names = columns.map((c) => c.name).join(', ');
   return { sql: `unnest(${args}) AS v(${names})`, params };
