@@ -253,11 +253,13 @@ const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
 
 /**
  * Applies payments to invoices. One transaction per chunk of payments: lock the payments
- * (SKIP LOCKED, so workers never wait on each other's payments), then the payers' pending
- * actions, then their open invoices (both in id order, the dispatcher's order: action, then
- * invoice); match in memory; write allocations, balances, statuses, the journal, audit and
- * cancellations set-based; announce after commit. A payment that another worker holds is
- * skipped, never applied twice: only PENDING (or due UNAPPLIED) payments are taken.
+ * (SKIP LOCKED, so workers never wait on each other's payments); read the payers' open invoices
+ * without locks and match in memory; lock the pending actions of the invoices about to change
+ * (id order, the dispatcher's order: action, then invoice); write allocations, statuses, the
+ * journal, audit and cancellations set-based, and the invoice balances last, each only if it is
+ * still the balance matching read (else the chunk retries); announce after commit. A payment
+ * that another worker holds is skipped, never applied twice: only PENDING (or due UNAPPLIED)
+ * payments are taken.
  */
 export class PaymentApplicationService {
   /**
