@@ -12,6 +12,7 @@ import {
   MeDocument,
   OpenDisputeDocument,
   PauseDunningDocument,
+  RecordPaymentsDocument,
   SetAgingBucketsDocument,
   SetFxRatesDocument,
   UpsertCustomersDocument,
@@ -20,6 +21,7 @@ import {
   VoidInvoiceDocument,
   type AgingQuery,
   type AgingQueryVariables,
+  type PaymentMethod,
 } from '../generated/graphql';
 import * as fx from '../support/fixtures';
 import { typicalPolicy } from '../support/policies';
@@ -215,6 +217,20 @@ describe('aging (e2e)', () => {
     expect(dataOf(await t.gql(AgingInvoicesDocument, { cell: { rowKey: gbp.key, bucket: 2 }, asOf: AS_OF })).agingInvoices.nodes.map((n) => n.invoice.number)).toEqual(['UK-2001']);
     const bad = await t.gql(AgingInvoicesDocument, { cell: { rowKey: 'not-a-key' }, asOf: AS_OF });
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'cell.rowKey' });
+
+    // The last portal interaction: Globex's latest PORTAL payment received by asOf (recorded, not applied here, so balances stay).
+    const pay = (externalId: string, method: PaymentMethod, receivedOn: string) => ({ externalId, source: 'portal-test', method, receivedOn, customerId: customers['C-1'], amount: '10.00', currency: 'USD' });
+    const rec = dataOf(
+      await t.gql(RecordPaymentsDocument, { input: [pay('P-1', 'PORTAL', '2026-03-05'), pay('P-2', 'PORTAL', '2026-03-20'), pay('P-3', 'WIRE', '2026-03-25'), pay('P-4', 'PORTAL', '2026-04-05')], applyNow: false }),
+    ).recordPayments;
+    expect(rec.succeeded).toBe(4);
+    const createdAt = async (externalId: string) =>
+      ((await t.app.dataSource.query(`SELECT created_at FROM payments WHERE tenant_id = $1 AND source = 'portal-test' AND external_id = $2`, [tenantId, externalId])) as { created_at: Date }[])[0].created_at.toISOString();
+    const lastPortal = async (asOf: string) =>
+      [...new Set(dataOf(await t.gql(AgingInvoicesDocument, { cell: { rowKey: globex.key }, asOf })).agingInvoices.nodes.map((n) => n.collections.lastPortalInteractionAt))];
+    expect(await lastPortal(AS_OF)).toEqual([await createdAt('P-2')]);
+    expect(await lastPortal('2026-03-10')).toEqual([await createdAt('P-1')]);
+    expect(await lastPortal('2026-03-01')).toEqual([null]);
   });
 
   it('keeps totals equal to the open balances after every kind of change, whoever writes', async () => {

@@ -440,7 +440,7 @@ export class AgingService {
       p.values,
     )) as { id: string; due_date: string }[];
     const ids = rows.slice(0, args.first).map((r) => r.id);
-    const [invoices, history] = await Promise.all([Promise.all(ids.map((id) => this.invoices.loader(ctx).load(id))), this.history(ctx, ids)]);
+    const [invoices, history] = await Promise.all([Promise.all(ids.map((id) => this.invoices.loader(ctx).load(id))), this.history(ctx, ids, asOf)]);
     const nodes: AgingInvoice[] = [];
     for (const inv of invoices) {
       if (!inv) continue;
@@ -461,11 +461,11 @@ export class AgingService {
     return conn;
   }
 
-  /** Steps sent (from the action outbox) and the customer's current tier, per invoice. */
-  private async history(ctx: RequestContext, invoiceIds: string[]): Promise<Map<string, CollectionsHistory>> {
+  /** Steps sent (from the action outbox), the customer's current tier and last portal payment, per invoice. */
+  private async history(ctx: RequestContext, invoiceIds: string[], asOf: string): Promise<Map<string, CollectionsHistory>> {
     const out = new Map<string, CollectionsHistory>(invoiceIds.map((id) => [id, { stepsExecuted: [], currentTier: null, tierEnteredOn: null, lastPortalInteractionAt: null }]));
     if (invoiceIds.length === 0) return out;
-    const [steps, tiers] = await Promise.all([
+    const [steps, tiers, portal] = await Promise.all([
       ctx.em.query(
         `SELECT invoice_id, step_key, channels, sent_at, to_char(scheduled_for, 'YYYY-MM-DD') AS scheduled_for FROM actions
          WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND kind = 'STEP' AND status = 'SENT' ORDER BY sent_at, created_at`,
@@ -476,9 +476,17 @@ export class AgingService {
          JOIN customer_escalations ce ON ce.tenant_id = i.tenant_id AND ce.customer_id = i.customer_id WHERE i.tenant_id = $1 AND i.id = ANY($2::uuid[])`,
         [ctx.tenantId, invoiceIds],
       ) as Promise<{ invoice_id: string; tier: number; entered_on: string }[]>,
+      // A payment through the portal is the customer's portal interaction Recoup records (when it was recorded; received by asOf).
+      ctx.em.query(
+        `SELECT i.id AS invoice_id, max(p.created_at) AS at FROM invoices i
+         JOIN payments p ON p.tenant_id = i.tenant_id AND p.customer_id = i.customer_id AND p.method = 'PORTAL' AND p.received_on <= $3::date
+         WHERE i.tenant_id = $1 AND i.id = ANY($2::uuid[]) GROUP BY i.id`,
+        [ctx.tenantId, invoiceIds, asOf],
+      ) as Promise<{ invoice_id: string; at: Date }[]>,
     ]);
     for (const s of steps) out.get(s.invoice_id)!.stepsExecuted.push({ stepKey: s.step_key, channels: s.channels, sentAt: s.sent_at, scheduledFor: s.scheduled_for });
     for (const tr of tiers) Object.assign(out.get(tr.invoice_id)!, { currentTier: tr.tier, tierEnteredOn: tr.entered_on });
+    for (const p of portal) out.get(p.invoice_id)!.lastPortalInteractionAt = p.at;
     return out;
   }
 }

@@ -145,7 +145,7 @@ export class CollectionsHistory {
   @Field(() => [ExecutedStep], { description: 'Dunning steps sent for the invoice, oldest first.' }) stepsExecuted: ExecutedStep[];
   @Field(() => Int, { nullable: true, description: 'The customer\'s current escalation tier.' }) currentTier: number | null;
   @Field(() => DateScalar, { nullable: true }) tierEnteredOn: string | null;
-  @Field(() => Date, { nullable: true, description: 'Not recorded yet: null until the portal module records interactions.' }) lastPortalInteractionAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When the customer last paid through the portal (the latest PORTAL payment received on or before asOf, at the time Recoup recorded it); null if never. Portal visits without a payment are not recorded.' }) lastPortalInteractionAt: Date | null;
 }
 
 @ObjectType()
