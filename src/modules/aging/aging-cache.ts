@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** The tenant's aging version in SQL: a sum over stripes that every committed change to what a rollup report reads increases. */
 export const AGING_VERSION_SQL = (tenantParam: string) => `(SELECT coalesce(sum(version), 0)::text FROM aging_versions WHERE tenant_id = ${tenantParam})`;
 
@@ -14,17 +16,18 @@ interface Entry<R> {
  * asking the same question over an unchanged book does not aggregate the rollups each time.
  */
 export class AgingAggregateCache<R> {
-  private readonly entries = new Map<string, Entry<R>>();
+  /** The most recently asked questions (least recently used goes first). */
+  private readonly entries: LRUCache<string, Entry<R>>;
 
-  constructor(private readonly maxEntries = 500) {}
+  constructor(maxEntries = 500) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
 
   get(key: string): Entry<R> | undefined {
     return this.entries.get(key);
   }
 
   set(key: string, entry: Entry<R>): void {
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, entry);
   }
 }

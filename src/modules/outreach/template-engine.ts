@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import Handlebars from 'handlebars';
 import { currencyExponent, formatMinor, isCurrency } from '../../platform/money/money';
 import { isIsoDate } from '../../platform/time/dates';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The Handlebars environment of message templates: its own instance (nothing registered
@@ -74,8 +75,8 @@ export function compileOptions(html: boolean): CompileOptions {
   };
 }
 
-const MAX_CACHED = 500;
-const cache = new Map<string, HandlebarsTemplateDelegate>();
+/** Compiled templates by source, the 500 most recently used. */
+const cache = new LRUCache<string, HandlebarsTemplateDelegate>({ max: 500 });
 
 /** Compiles (memoised by source) and renders; `html` escapes output, plain text does not. */
 export function renderSource(source: string, model: object, opts: { html: boolean; locale: string }): string {
@@ -83,11 +84,6 @@ export function renderSource(source: string, model: object, opts: { html: boolea
   let template = cache.get(id);
   if (!template) {
     template = env.compile(source, compileOptions(opts.html));
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-    cache.set(id, template);
-  } else {
-    // Keep recently used templates at the end of the map (least recently used goes first).
-    cache.delete(id);
     cache.set(id, template);
   }
   return template(model, { data: { locale: opts.locale } satisfies LocaleData });

@@ -21,6 +21,7 @@ import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
 import { PaymentSuggestion } from './payment-suggestion.entity';
 import { NUMBER_DIGITS_SQL, parseReferences } from './reference-parser';
+import { LRUCache } from 'lru-cache';
 
 export const PAYMENTS_APPLIED = 'payments.applied';
 
@@ -232,16 +233,17 @@ class ConcurrentInvoiceChange extends Error {
   }
 }
 
-/** A bounded set of keys per tenant (forgets everything when full: it only saves work). */
+/** A bounded set of keys per tenant: the most recently used ones (it only saves work, so forgetting is safe). */
 class TenantKeys {
-  private readonly keys = new Set<string>();
-  constructor(private readonly max: number) {}
+  private readonly keys: LRUCache<string, true>;
+  constructor(max: number) {
+    this.keys = new LRUCache({ max });
+  }
   has(tenantId: string, key: string): boolean {
     return this.keys.has(`${tenantId} ${key}`);
   }
   add(tenantId: string, key: string): void {
-    if (this.keys.size >= this.max) this.keys.clear();
-    this.keys.add(`${tenantId} ${key}`);
+    this.keys.set(`${tenantId} ${key}`, true);
   }
 }
 
