@@ -250,6 +250,19 @@ class TenantKeys {
 /** The payer name as payer history keys it (trimmed, lower case), or null when there is none. */
 const payerKey = (p: PaymentRow): string | null => p.payer_name?.trim().toLowerCase() || null;
 
+/** The distinct remittance accounts and payer names of payments whose customer is not given (synchronous, apart from the async step: ADR 013). */
+function payerKeysOf(unknown: PaymentRow[]): { accounts: string[]; names: string[] } {
+  const accounts = new Set<string>();
+  const names = new Set<string>();
+  for (let i = 0; i < unknown.length; i++) {
+    const p = unknown[i];
+    if (p.payer_account) accounts.add(p.payer_account);
+    const name = payerKey(p);
+    if (name) names.add(name);
+  }
+  return { accounts: [...accounts], names: [...names] };
+}
+
 const isUuid = (s: string) => /^[0-9a-f-]{36}$/i.test(s);
 const RETRYABLE = new Set(['40P01', '40001', CONCURRENT_CHANGE]);
 
@@ -356,8 +369,7 @@ export class PaymentApplicationService {
       else unknown.push(p);
     }
     if (!unknown.length) return payers;
-    const accounts = [...new Set(unknown.map((p) => p.payer_account).filter((a): a is string => !!a))];
-    const names = [...new Set(unknown.map(payerKey).filter((n): n is string => !!n))];
+    const { accounts, names } = payerKeysOf(unknown);
     const byAccount = new Map<string, string>();
     if (accounts.length) {
       const rows: { account: string; customer_id: string }[] = await preparedQuery(tx.em, `SELECT account, customer_id FROM payer_accounts WHERE tenant_id = $1 AND account = ANY($2::text[])`, [t, arrayParam(accounts)]);
