@@ -115,10 +115,9 @@ export class CustomerService {
       const updates = batch.filter((r) => byExt.has(r.externalId) && !unchanged.includes(r));
       if (inserts.length) {
         const src = unnestSource(customerColumns, inserts, 2);
-        const names = customerColumns.map((c) => c.name).join(', ');
         const ins: { id: string; external_id: string }[] = await ctx.em.query(
-          `INSERT INTO customers (tenant_id, ${names})
-           SELECT $1, ${names.replace('credit_hold', 'COALESCE(credit_hold, false)').replace('portal_status', "COALESCE(portal_status, 'NONE')")}
+          `INSERT INTO customers (tenant_id, ${src.names})
+           SELECT $1, ${src.names.replace('credit_hold', 'COALESCE(credit_hold, false)').replace('portal_status', "COALESCE(portal_status, 'NONE')")}
            FROM ${src.sql} RETURNING id, external_id`,
           [ctx.tenantId, ...src.params],
         );
@@ -143,8 +142,7 @@ export class CustomerService {
         const contacts = withContacts.flatMap((r) => r.contacts!.map((c, position) => ({ ...c, customerId: result.get(r.externalId)!.id, position })));
         for (const cb of chunks(contacts, 2000)) {
           const src = unnestSource(contactColumns, cb, 2);
-          const names = contactColumns.map((c) => c.name).join(', ');
-          await ctx.em.query(`INSERT INTO contacts (tenant_id, ${names}) SELECT $1, ${names} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
+          await ctx.em.query(`INSERT INTO contacts (tenant_id, ${src.names}) SELECT $1, ${src.names} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
         }
       }
       if (opts.audit !== false) {

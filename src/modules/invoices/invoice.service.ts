@@ -159,11 +159,10 @@ export class InvoiceService {
         const status = old.status === InvoiceStatus.WRITTEN_OFF ? old.status : open === 0n ? InvoiceStatus.PAID : InvoiceStatus.OPEN;
         updates.push({ ...row, id: old.id, openBalanceMinor: open, status, sourceHash: hash });
       }
-      const names = invoiceColumns.map((c) => c.name).join(', ');
       if (inserts.length) {
         const src = unnestSource(invoiceColumns, inserts, 2);
         const ins: { id: string; external_id: string }[] = await ctx.em.query(
-          `INSERT INTO invoices (tenant_id, ${names}) SELECT $1, ${names} FROM ${src.sql} RETURNING id, external_id`,
+          `INSERT INTO invoices (tenant_id, ${src.names}) SELECT $1, ${src.names} FROM ${src.sql} RETURNING id, external_id`,
           [ctx.tenantId, ...src.params],
         );
         ins.forEach((r) => written.set(r.external_id, { id: r.id, created: true, changed: true }));
@@ -182,10 +181,9 @@ export class InvoiceService {
         const ids = withLines.map((r) => written.get(r.externalId)!.id);
         await ctx.em.query('DELETE FROM invoice_lines WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[])', [ctx.tenantId, ids]);
         const lines = withLines.flatMap((r) => r.lines!.map((l) => ({ ...l, invoiceId: written.get(r.externalId)!.id })));
-        const lnames = lineColumns.map((c) => c.name).join(', ');
         for (const lb of chunks(lines, 5000)) {
           const src = unnestSource(lineColumns, lb, 2);
-          await ctx.em.query(`INSERT INTO invoice_lines (tenant_id, ${lnames}) SELECT $1, ${lnames} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
+          await ctx.em.query(`INSERT INTO invoice_lines (tenant_id, ${src.names}) SELECT $1, ${src.names} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
         }
       }
       const touched = [...inserts, ...updates];

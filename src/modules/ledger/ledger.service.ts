@@ -62,9 +62,6 @@ const lineColumns: BulkColumn<LineRow>[] = [
   { name: 'invoice_id', type: 'uuid', value: (r) => r.invoiceId },
 ];
 
-const ENTRY_NAMES = entryColumns.map((c) => c.name).join(', ');
-const LINE_NAMES = lineColumns.map((c) => c.name).join(', ');
-
 /**
  * The rows of a batch of postings, each posting checked to balance. Synchronous and apart from
  * the async `post`, with indexed loops: the JIT compiles it once instead of recompiling the
@@ -121,11 +118,11 @@ export class LedgerService {
     const { entries, lines } = journalRows(postings, ctx.actor.id);
     for (const part of chunks(entries, 5000)) {
       const src = unnestSource(entryColumns, part, 2);
-      await preparedQuery(ctx.em, `INSERT INTO journal_entries (tenant_id, ${ENTRY_NAMES}) SELECT $1, ${ENTRY_NAMES} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
+      await preparedQuery(ctx.em, `INSERT INTO journal_entries (tenant_id, ${src.names}) SELECT $1, ${src.names} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
     }
     // One statement for every line, so the balance check sees each entry whole.
     const src = unnestSource(lineColumns, lines, 2);
-    await preparedQuery(ctx.em, `INSERT INTO journal_lines (tenant_id, ${LINE_NAMES}) SELECT $1, ${LINE_NAMES} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
+    await preparedQuery(ctx.em, `INSERT INTO journal_lines (tenant_id, ${src.names}) SELECT $1, ${src.names} FROM ${src.sql}`, [ctx.tenantId, ...src.params]);
     return entries.map((e) => e.id);
   }
 

@@ -540,9 +540,8 @@ export class PaymentApplicationService {
     }
     const closed = invRows.filter((r) => r.expected === r.amount).map((r) => r.id);
     if (allocs.length) {
-      const names = allocColumns.map((c) => c.name).join(', ');
       const src = unnestSource(allocColumns, allocs, 3);
-      await preparedQuery(tx.em, `INSERT INTO payment_allocations (tenant_id, created_by, ${names}) SELECT $1, $2, ${names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
+      await preparedQuery(tx.em, `INSERT INTO payment_allocations (tenant_id, created_by, ${src.names}) SELECT $1, $2, ${src.names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
     }
     const psrc = unnestSource(paymentColumns, outcomes.map(paymentTotals), 2);
     await preparedQuery(tx.em,

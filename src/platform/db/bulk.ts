@@ -36,11 +36,12 @@ export function arrayParam(values: readonly unknown[]): unknown {
   return `{${parts.join(',')}}`;
 }
 
-export function unnestSource<R>(columns: BulkColumn<R>[], rows: R[], firstParam = 1): { sql: string; params: unknown[] } {
+/** The rows as `unnest(...) AS v(names)` with one array parameter per column from `firstParam` on; `names` lists the columns for the INSERT around it. */
+export function unnestSource<R>(columns: BulkColumn<R>[], rows: R[], firstParam = 1): { sql: string; params: unknown[]; names: string } {
   const params = columns.map((c) => arrayParam(rows.map((r) => c.value(r))));
   const args = columns.map((c, i) => `$${firstParam + i}::${c.type}[]`).join(', ');
   const names = columns.map((c) => c.name).join(', ');
-  return { sql: `unnest(${args}) AS v(${names})`, params };
+  return { sql: `unnest(${args}) AS v(${names})`, params, names };
 }
 
 export function chunks<T>(items: T[], size: number): T[][] {

@@ -20,6 +20,7 @@ describe('unnestSource', () => {
       { id: null, n: -3n, on: '2026-11-21', note: 'NULL' },
     ], 2);
     expect(src.sql).toBe('unnest($2::uuid[], $3::bigint[], $4::date[], $5::text[]) AS v(id, n, on, note)');
+    expect(src.names).toBe('id, n, on, note');
     expect(src.params).toEqual(['{0b5c6a1e-6f0e-4a57-9d1c-2f7f6f0a0b01,NULL}', '{12,-3}', '{2026-11-20,2026-11-21}', '{"a, \\"b\\"","NULL"}']);
   });
 
