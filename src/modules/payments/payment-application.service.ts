@@ -171,8 +171,7 @@ const placedBy = (o: Outcome): bigint => {
   for (const x of o.placements) placed += x.amountMinor;
   return placed;
 };
-function paymentTotals(o: Outcome): PaymentTotals {
-  const placed = placedBy(o);
+function paymentTotals(o: Outcome, placed: bigint): PaymentTotals {
   const applied = BigInt(o.payment.applied_minor) + placed;
   const unapplied = BigInt(o.payment.unapplied_minor) - placed;
   const status = unapplied === 0n ? PaymentStatus.APPLIED : applied > 0n ? PaymentStatus.PARTIALLY_APPLIED : PaymentStatus.UNAPPLIED;
@@ -189,9 +188,10 @@ interface InvoiceChange {
   closedOn: string;
 }
 
-/** The rows outcomes write (allocations, balance changes, journal postings, audit), worked out before any is written. */
-function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { allocs: AllocRow[]; invRows: InvoiceChange[]; postings: Posting[]; audits: AuditEntry[] } {
+/** The rows outcomes write (allocations, balance changes, payment totals, journal postings, audit), worked out before any is written. */
+function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { allocs: AllocRow[]; invRows: InvoiceChange[]; totals: PaymentTotals[]; postings: Posting[]; audits: AuditEntry[] } {
   const allocs: AllocRow[] = [];
+  const totals: PaymentTotals[] = [];
   const perInvoice = new Map<string, InvoiceChange>();
   const postings: Posting[] = [];
   const audits: AuditEntry[] = [];
@@ -211,6 +211,7 @@ function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { 
       allocations.push({ invoiceId: pl.invoiceId, amountMinor: pl.amountMinor.toString(), rule: pl.rule });
     }
     const placed = placedBy(o);
+    totals.push(paymentTotals(o, placed));
     if (placed > 0n) {
       // Every line with the same fields (one object shape for the ledger's hot loop).
       lines.unshift({ account: LedgerAccount.UNAPPLIED_CASH, debitMinor: placed, creditMinor: 0n, customerId: o.customerId, invoiceId: null });
@@ -221,7 +222,7 @@ function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { 
     if (o.suggestions) data.suggestions = o.suggestions.length;
     audits.push({ action: o.auditAction, subjectType: 'Payment', subjectId: p.id, data });
   }
-  return { allocs, invRows: [...perInvoice.values()], postings, audits };
+  return { allocs, invRows: [...perInvoice.values()], totals, postings, audits };
 }
 
 const CONCURRENT_CHANGE = 'RECOUP_CONCURRENT_INVOICE_CHANGE';
@@ -527,7 +528,7 @@ export class PaymentApplicationService {
    */
   private async persist(tx: RequestContext, outcomes: Outcome[], invoices: Map<string, OpenInvoice>): Promise<string[]> {
     const t = tx.tenantId;
-    const { allocs, invRows, postings, audits } = planWrites(outcomes, invoices);
+    const { allocs, invRows, totals, postings, audits } = planWrites(outcomes, invoices);
     // The pending reminders of the invoices about to change are locked first (the dispatcher's
     // order: action, then invoice; a send in progress finishes before this goes on).
     const pendingReminders = new Set<string>();
@@ -543,7 +544,7 @@ export class PaymentApplicationService {
       const src = unnestSource(allocColumns, allocs, 3);
       await preparedQuery(tx.em, `INSERT INTO payment_allocations (tenant_id, created_by, ${src.names}) SELECT $1, $2, ${src.names} FROM ${src.sql}`, [t, tx.actor.id, ...src.params]);
     }
-    const psrc = unnestSource(paymentColumns, outcomes.map(paymentTotals), 2);
+    const psrc = unnestSource(paymentColumns, totals, 2);
     await preparedQuery(tx.em,
       `UPDATE payments p SET applied_minor = v.applied, unapplied_minor = v.unapplied, status = v.status, customer_id = COALESCE(p.customer_id, v.customer_id),
          attempts = v.attempts, next_attempt_at = v.next_at, applied_at = CASE WHEN v.applied > p.applied_minor THEN now() ELSE p.applied_at END, updated_at = now()
