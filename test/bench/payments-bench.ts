@@ -273,7 +273,7 @@ export async function run(): Promise<void> {
   }
 }
 
-/** CPU time (user + system, ms) of the given processes so far, with `reaped` their exited children's too; NaN where /proc is not readable (not Linux). */
+/** CPU time (user + system, ms) of the given processes so far, with `reaped` their exited children's too, or with `mainThreadOnly` their main threads' alone; NaN where /proc is not readable (not Linux). */
 function processCpuMs(pids: number[], reaped: (pid: number) => boolean = () => false, mainThreadOnly = false): number {
   if (!fs.existsSync('/proc/self/stat')) return NaN;
   let ticks = 0;
