@@ -14,6 +14,7 @@ import { AgingVersions1764400000800 } from './1764400000800-aging-versions';
 import { PayerNames1764400000900 } from './1764400000900-payer-names';
 import { HotWriteCosts1764401000000 } from './1764401000000-hot-write-costs';
 import { JournalLineChecks1764402000000 } from './1764402000000-journal-line-checks';
+import { CrossCurrencyAllocations1764403000000 } from './1764403000000-cross-currency-allocations';
 
 /** Every migration, in order. Applied at start and by `npm run migrate`. */
-export const migrations = [Foundation1764000000000, Outreach1764100000000, Dunning1764100000100, Payments1764200000000, Aging1764300000000, Worklists1764400000000, DisputesApprovalsAudit1764400000100, RollupStripes1764400000150, AgingFold1764400000200, Integrations1764400000300, InboundEmail1764400000600, Behaviour1764400000700, AgingVersions1764400000800, PayerNames1764400000900, HotWriteCosts1764401000000, JournalLineChecks1764402000000];
+export const migrations = [Foundation1764000000000, Outreach1764100000000, Dunning1764100000100, Payments1764200000000, Aging1764300000000, Worklists1764400000000, DisputesApprovalsAudit1764400000100, RollupStripes1764400000150, AgingFold1764400000200, Integrations1764400000300, InboundEmail1764400000600, Behaviour1764400000700, AgingVersions1764400000800, PayerNames1764400000900, HotWriteCosts1764401000000, JournalLineChecks1764402000000, CrossCurrencyAllocations1764403000000];

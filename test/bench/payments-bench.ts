@@ -23,6 +23,8 @@ export async function run(): Promise<void> {
   const profileDir = profileAt > 0 ? process.argv[profileAt + 1] : null;
   // --app-only: application alone, no twin tenant or limits (for comparing changes quickly; prints no ratio).
   const appOnly = process.argv.includes('--app-only');
+  // --table-stats: rows each table gained, changed and lost per payment during the application.
+  const tableStats = process.argv.includes('--table-stats');
   const env = await benchEnv('payments');
   const dbUrl = (env.app.dataSource.options as { url: string }).url;
   const t = env.tenantId;
@@ -144,6 +146,7 @@ export async function run(): Promise<void> {
     const startedSecs = (Date.now() - a0) / 1000;
     const pids = () => children.map((c) => c.pid!);
     // The workers' main threads apart: the rest is V8's compiler and GC helper threads and libuv's pool.
+    const stats0 = tableStats ? await writesPerTable(db) : null;
     const cpu0 = { pg: postgresCpuMs(), workers: processCpuMs(pids()), main: processCpuMs(pids(), undefined, true) };
     const w0 = Date.now();
     for (;;) {
@@ -158,6 +161,16 @@ export async function run(): Promise<void> {
     const appRate = total / applySecs;
     // Stopped and gone before the limit runs: their backends' CPU must not leave the limit's reading.
     await Promise.all(children.map((c) => new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once('exit', () => res()), c.send('stop'))))));
+    if (stats0) {
+      await new Promise((r) => setTimeout(r, 1500)); // backends flush their counters at most once a second
+      const stats1 = await writesPerTable(db);
+      process.stdout.write('rows written per payment during application (pg_stat_user_tables; indexes per table):\n');
+      for (const [table, s] of stats1) {
+        const b = stats0.get(table) ?? { ins: 0, upd: 0, hot: 0, del: 0, indexes: s.indexes };
+        const d = (k: 'ins' | 'upd' | 'hot' | 'del') => ((s[k] - b[k]) / total).toFixed(2);
+        if (s.ins + s.upd + s.del > b.ins + b.upd + b.del) process.stdout.write(`  ${table.padEnd(28)} inserted ${d('ins')}, updated ${d('upd')} (HOT ${d('hot')}), deleted ${d('del')}; ${s.indexes} indexes\n`);
+      }
+    }
     const perPayment = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${Math.round((ms * 1000) / total)} us`);
     if (!rawTenant) {
       process.stdout.write(`application          ${total} payments in ${applySecs.toFixed(1)} s = ${Math.round(appRate)} payments/s; CPU per payment: PostgreSQL ${perPayment(appCpu.pg)}, workers ${perPayment(appCpu.workers)} (main threads ${perPayment(appCpu.main)}) (--app-only: no limit, no ratio)\n`);
@@ -216,13 +229,13 @@ export async function run(): Promise<void> {
     const [cons] = await db.query(
       `SELECT
          (SELECT count(*) FROM payments WHERE tenant_id = $1 AND applied_minor + unapplied_minor + reversed_minor <> amount_minor)::int AS bad_payments,
-         (SELECT count(*) FROM (SELECT p.id FROM payments p LEFT JOIN payment_allocations a ON a.payment_id = p.id WHERE p.tenant_id = $1 GROUP BY p.id, p.applied_minor HAVING coalesce(sum(a.amount_minor), 0) <> p.applied_minor) x)::int AS bad_allocs,
+         (SELECT count(*) FROM (SELECT p.id FROM payments p LEFT JOIN payment_allocations a ON a.payment_id = p.id WHERE p.tenant_id = $1 GROUP BY p.id, p.applied_minor HAVING coalesce(sum(a.source_amount_minor), 0) <> p.applied_minor) x)::int AS bad_allocs,
          (SELECT count(*) FROM (SELECT i.id FROM invoices i LEFT JOIN payment_allocations a ON a.invoice_id = i.id WHERE i.tenant_id = $1 GROUP BY i.id HAVING i.total_minor - coalesce(sum(a.amount_minor), 0) <> i.open_balance_minor OR i.open_balance_minor < 0) x)::int AS bad_invoices,
          (SELECT count(*) FROM (SELECT entry_id FROM journal_lines WHERE tenant_id = $1 GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor)) x)::int AS bad_entries,
          (SELECT sum(amount_minor) FROM payments WHERE tenant_id = $1)::text AS received,
          (SELECT sum(applied_minor) FROM payments WHERE tenant_id = $1)::text AS applied,
          (SELECT sum(unapplied_minor) FROM payments WHERE tenant_id = $1)::text AS unapplied,
-         (SELECT sum(amount_minor) FROM payment_allocations WHERE tenant_id = $1)::text AS allocated,
+         (SELECT sum(source_amount_minor) FROM payment_allocations WHERE tenant_id = $1)::text AS allocated,
          (SELECT sum(debit_minor - credit_minor) FILTER (WHERE account = 'CASH') FROM journal_lines WHERE tenant_id = $1)::text AS ledger_cash,
          (SELECT sum(credit_minor - debit_minor) FILTER (WHERE account = 'UNAPPLIED_CASH') FROM journal_lines WHERE tenant_id = $1)::text AS ledger_unapplied,
          (SELECT sum(credit_minor - debit_minor) FILTER (WHERE account = 'AR') FROM journal_lines WHERE tenant_id = $1)::text AS ledger_ar_paid,
@@ -309,6 +322,16 @@ function postgresCpuMs(): number {
   return processCpuMs([...pids], (pid) => postmasters.has(pid));
 }
 
+/** Cumulative row counters of every user table, and its index count. */
+async function writesPerTable(db: DataSource): Promise<Map<string, { ins: number; upd: number; hot: number; del: number; indexes: number }>> {
+  const rows: { relname: string; ins: string; upd: string; hot: string; del: string; indexes: number }[] = await db.query(
+    `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, n_tup_del AS del,
+            (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)::int AS indexes
+     FROM pg_stat_user_tables t ORDER BY relname`,
+  );
+  return new Map(rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del), indexes: r.indexes }]));
+}
+
 /** Copies a tenant's entities, customers, invoices and payments under a new tenant with new ids (bench_idmap: old id -> new id). */
 async function twinTenant(db: DataSource, t: string): Promise<string> {
   const [{ id }] = await db.query(`INSERT INTO tenants (name, timezone, functional_currency) SELECT name || ' (raw-SQL twin)', timezone, functional_currency FROM tenants WHERE id = $1 RETURNING id`, [t]);
@@ -365,8 +388,8 @@ async function rawOnRealTables(db: DataSource, dbUrl: string, t: string, twin: s
         const invIds = [...perInv.keys()].sort();
         await c.query('BEGIN');
         await c.query(
-          `INSERT INTO payment_allocations (tenant_id, created_by, payment_id, invoice_id, customer_id, amount_minor, currency, rule)
-           SELECT $1, 'bench-raw', * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[])`,
+          `INSERT INTO payment_allocations (tenant_id, created_by, payment_id, invoice_id, customer_id, amount_minor, currency, source_amount_minor, source_currency, rule)
+           SELECT $1, 'bench-raw', p, i, c, a, cur, a, cur, r FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[]) AS v(p, i, c, a, cur, r)`,
           [twin, al.map((x) => x.p), al.map((x) => x.i), al.map((x) => x.c), al.map((x) => x.a), al.map((x) => x.cur), al.map((x) => x.rule)],
         );
         await c.query(

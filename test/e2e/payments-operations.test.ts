@@ -9,11 +9,13 @@ import {
   CreateDebitMemoDocument,
   DecideApprovalDocument,
   InvoiceDocument,
+  JournalEntriesDocument,
   PaymentApplicationRulesDocument,
   RecordPaymentsDocument,
   ReleaseReconciliationHoldDocument,
   RequestWriteOffDocument,
   ReversePaymentDocument,
+  SetFxRatesDocument,
   SetPaymentApplicationRulesDocument,
   TrialBalanceDocument,
   UnappliedCashDocument,
@@ -240,6 +242,75 @@ describe('payments API: queue, manual work, credits, write-offs, rules, bad inpu
     const p = (await record([pay({ externalId: 'HOOK-750', amount: '750.00', customerExternalId: 'Q-3' })])).results[0].payment!;
     expect(p.allocations.map((a) => [a.invoice!.number, a.amount.amount, a.rule]).sort()).toEqual([['H-9002', '700.00', 'CUSTOM'], ['H-9001', '50.00', 'CUSTOM']].sort());
     expect(seen).toEqual(['before:75000', 'after:2']);
+  });
+
+  it('places cash on invoices in other currencies at a given or stored rate, each currency balanced, and reverses both sides', async () => {
+    dataOf(await t.gql(UpsertCustomersDocument, { input: [{ externalId: 'FX-1', name: 'Global Trading', entityCode: 'US01', currency: 'USD' }] }));
+    const r = dataOf(await t.gql(UpsertInvoicesDocument, { input: [inv('FX-9001', 'FX-1', '1000.00', { currency: 'EUR' }), inv('FX-9002', 'FX-1', '500.00', { currency: 'GBP' }), inv('FX-9003', 'FX-1', '200.00')] })).upsertInvoices;
+    r.results.forEach((x) => (ids[x.externalId] = x.invoice!.id));
+    const p = (await record([pay({ externalId: 'FX-WIRE', amount: '1234.56', customerExternalId: 'FX-1', remittanceText: 'fx wire', receivedOn: '2026-04-02' })])).results[0].payment!;
+    expect(p.status).toBe('UNAPPLIED');
+
+    // Bad input: no rate known, a malformed rate, a rate on a same-currency invoice, more than the balance once converted. Nothing written.
+    const before = await counts();
+    const cases: [unknown[], string, string][] = [
+      [[{ invoiceId: ids['FX-9001'], amount: '100.00' }], 'allocations.0.invoiceId', 'CURRENCY_MISMATCH'],
+      [[{ invoiceId: ids['FX-9001'], amount: '100.00', rate: 'abc' }], 'allocations.0.rate', 'INVALID_RATE'],
+      [[{ invoiceId: ids['FX-9001'], amount: '100.00', rate: '0' }], 'allocations.0.rate', 'INVALID_RATE'],
+      [[{ invoiceId: ids['FX-9003'], amount: '100.00', rate: '1' }], 'allocations.0.rate', 'INVALID_RATE'],
+      [[{ invoiceId: ids['FX-9001'], amount: '1100.00', rate: '0.925' }], 'allocations.0.amount', 'EXCEEDS_BALANCE'],
+      [[{ invoiceId: ids['FX-9001'], amount: '0.01', rate: '0.1' }], 'allocations.0.amount', 'NON_POSITIVE_AMOUNT'],
+    ];
+    for (const [allocations, field, reason] of cases) {
+      const res = await t.gql(AllocatePaymentDocument, { paymentId: p.id, allocations: allocations as never });
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field, reason });
+    }
+    expect(await counts()).toEqual(before);
+
+    // A rate given: 540.00 USD at 0.925925925926 EUR per USD pays 500.00 EUR; 200.00 USD on the USD invoice.
+    const first = dataOf(
+      await t.gql(AllocatePaymentDocument, { paymentId: p.id, allocations: [{ invoiceId: ids['FX-9001'], amount: '540.00', rate: '0.925925925926' }, { invoiceId: ids['FX-9003'], amount: '200.00' }] }),
+    ).allocatePayment!;
+    expect(first).toMatchObject({ status: 'PARTIALLY_APPLIED', applied: { amount: '740.00' }, unapplied: { amount: '494.56' } });
+    const eur = first.allocations.find((a) => a.invoiceId === ids['FX-9001'])!;
+    expect(eur).toMatchObject({ rate: '0.925925925926', amount: { amount: '500.00', currency: 'EUR' }, sourceAmount: { amount: '540.00', currency: 'USD' } });
+    expect(first.allocations.find((a) => a.invoiceId === ids['FX-9003'])).toMatchObject({ rate: null, amount: { amount: '200.00', currency: 'USD' }, sourceAmount: { amount: '200.00', currency: 'USD' } });
+    expect((await open('FX-9001')).openBalance.amount).toBe('500.00');
+    expect((await open('FX-9003')).status).toBe('PAID');
+
+    // No rate given: the cross rate of the stored rates on the day received (USD 1, GBP 1.25 -> 0.8 GBP per USD).
+    dataOf(await t.gql(SetFxRatesDocument, { rates: [{ currency: 'GBP', rate: '1.25', effectiveOn: '2026-01-01' }, { currency: 'EUR', rate: '1.08', effectiveOn: '2026-01-01' }, { currency: 'GBP', rate: '2', effectiveOn: '2026-05-01' }] }));
+    const over = await t.gql(AllocatePaymentDocument, { paymentId: p.id, allocations: [{ invoiceId: ids['FX-9002'], amount: '700.00' }] });
+    expect(over.errors?.[0].extensions).toMatchObject({ field: 'allocations.0.amount', reason: 'EXCEEDS_BALANCE' });
+    const second = dataOf(await t.gql(AllocatePaymentDocument, { paymentId: p.id, allocations: [{ invoiceId: ids['FX-9002'], amount: '250.00' }] })).allocatePayment!;
+    expect(second.allocations.find((a) => a.invoiceId === ids['FX-9002'])).toMatchObject({ rate: '0.8', amount: { amount: '200.00', currency: 'GBP' }, sourceAmount: { amount: '250.00', currency: 'USD' } });
+    expect(second).toMatchObject({ applied: { amount: '990.00' }, unapplied: { amount: '244.56' } });
+    expect((await open('FX-9002')).openBalance.amount).toBe('300.00');
+
+    // The ledger: every entry in one currency and balanced; the exchange account bridges them.
+    const entries = dataOf(await t.gql(JournalEntriesDocument, { filter: { sourceId: p.id }, first: 50 })).journalEntries.nodes;
+    expect(entries.map((e) => `${e.kind} ${e.currency}`).sort()).toEqual(['PAYMENT_APPLIED EUR', 'PAYMENT_APPLIED GBP', 'PAYMENT_APPLIED USD', 'PAYMENT_APPLIED USD', 'PAYMENT_RECEIVED USD']);
+    for (const e of entries) expect(e.lines.reduce((s, l) => s + BigInt(l.debit.amountMinor) - BigInt(l.credit.amountMinor), 0n)).toBe(0n);
+    const exchange = async () => {
+      const tb = dataOf(await t.gql(TrialBalanceDocument, { asOf: '2999-12-31' })).trialBalance;
+      expect(tb.balanced).toBe(true);
+      return Object.fromEntries(tb.lines.filter((l) => l.account === 'CURRENCY_EXCHANGE').map((l) => [l.debit.currency, l.balance.amount]));
+    };
+    expect(await exchange()).toEqual({ USD: '-790.00', EUR: '500.00', GBP: '200.00' });
+
+    // Reversal gives every invoice back what it lost, in its currency, and empties the exchange account.
+    dataOf(await t.gql(ReversePaymentDocument, { paymentId: p.id, reason: 'RETURNED_ACH' }, managerKey));
+    expect((await open('FX-9001')).openBalance.amount).toBe('1000.00');
+    expect((await open('FX-9002')).openBalance.amount).toBe('500.00');
+    expect((await open('FX-9003'))).toMatchObject({ status: 'OPEN', openBalance: { amount: '200.00' } });
+    expect(Object.values(await exchange()).every((b) => BigInt(b.replace('.', '')) === 0n)).toBe(true);
+
+    // A credit memo in USD on the EUR invoice at the stored rates of the day it is applied (EUR 1.08: 100.00 USD is 92.59 EUR).
+    const memo = dataOf(await t.gql(CreateCreditMemoDocument, { input: { customerId: await customerId('FX-1'), number: 'CM-FX', amount: '100.00', reason: 'goodwill' } })).createCreditMemo;
+    const applied = dataOf(await t.gql(ApplyCreditMemoDocument, { creditMemoId: memo.id, allocations: [{ invoiceId: ids['FX-9001'], amount: '100.00' }] })).applyCreditMemo;
+    expect(applied.open.amount).toBe('0.00');
+    expect((await open('FX-9001')).openBalance.amount).toBe('907.41');
+    expect(await exchange()).toMatchObject({ USD: '-100.00', EUR: '92.59' });
   });
 
   async function customerId(ext: string): Promise<string> {

@@ -58,7 +58,7 @@ describe('payments: concurrency, jobs and the ledger constraint', () => {
     });
     const [a, b] = await Promise.all([t.app.modules.services.paymentApplication.apply(ctx, [row.paymentId!]), t.app.modules.services.paymentApplication.apply(ctx, [row.paymentId!])]);
     expect(a.processed + b.processed).toBe(1);
-    const allocs = await q<{ n: number; sum: string }>(`SELECT count(*)::int AS n, sum(amount_minor)::text AS sum FROM payment_allocations WHERE payment_id = $1`, [row.paymentId]);
+    const allocs = await q<{ n: number; sum: string }>(`SELECT count(*)::int AS n, sum(source_amount_minor)::text AS sum FROM payment_allocations WHERE payment_id = $1`, [row.paymentId]);
     expect(allocs[0]).toEqual({ n: 1, sum: '30000' });
     const entries = await q<{ n: number }>(`SELECT count(*)::int AS n FROM journal_entries WHERE source_id = $1 AND kind = 'PAYMENT_APPLIED'`, [row.paymentId]);
     expect(entries[0].n).toBe(1);

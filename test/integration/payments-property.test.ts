@@ -4,9 +4,10 @@ import { formatMinor } from '../../src/platform/money/money';
 import { dataOf, startTestApp, type TestApp } from '../support/test-app';
 
 /**
- * For random books, payments (some ambiguous, some over- or under-paying), manual allocations
- * (some invalid) and reversals, through the API: applied + unapplied + reversed = received,
- * no balance below zero, allocations explain every balance, and the journal balances.
+ * For random books (some invoices in EUR), payments (some ambiguous, some over- or under-paying),
+ * manual allocations (some invalid, some across currencies at random rates) and reversals, through
+ * the API: applied + unapplied + reversed = received, no balance below zero, allocations explain
+ * every balance, every journal entry balances, and the ledger agrees with the book per currency.
  */
 describe('payments property: conservation, no negative balance, a balanced journal', () => {
   let t: TestApp;
@@ -24,16 +25,16 @@ describe('payments property: conservation, no negative balance, a balanced journ
   it('holds for random payments and allocations', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.integer({ min: 1, max: 500_00 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ total: fc.integer({ min: 1, max: 500_00 }), eur: fc.boolean() }), { minLength: 1, maxLength: 6 }),
         fc.array(fc.record({ amount: fc.integer({ min: 1, max: 900_00 }), refs: fc.array(fc.nat(7), { maxLength: 3 }), reverse: fc.boolean() }), { minLength: 1, maxLength: 5 }),
-        fc.array(fc.record({ payment: fc.nat(10), invoice: fc.nat(10), amount: fc.integer({ min: -100, max: 600_00 }) }), { maxLength: 6 }),
+        fc.array(fc.record({ payment: fc.nat(10), invoice: fc.nat(10), amount: fc.integer({ min: -100, max: 600_00 }), rateMicros: fc.integer({ min: 1, max: 3_000_000 }) }), { maxLength: 6 }),
         async (totals, payments, manual) => {
           const k = ++run;
           const cust = `PROP-${k}`;
           dataOf(await t.gql(UpsertCustomersDocument, { input: [{ externalId: cust, name: `Property ${k}`, entityCode: 'US01', currency: 'USD' }] }));
           const invs = dataOf(
             await t.gql(UpsertInvoicesDocument, {
-              input: totals.map((c, i) => ({ externalId: `${cust}-${i}`, number: `P${k}-${100 + i}`, customerExternalId: cust, issueDate: '2026-01-01', currency: 'USD', total: formatMinor(BigInt(c), 'USD'), terms: { kind: 'NET' as const, days: 30 } })),
+              input: totals.map((c, i) => ({ externalId: `${cust}-${i}`, number: `P${k}-${100 + i}`, customerExternalId: cust, issueDate: '2026-01-01', currency: c.eur ? 'EUR' : 'USD', total: formatMinor(BigInt(c.total), 'USD'), terms: { kind: 'NET' as const, days: 30 } })),
             }),
           ).upsertInvoices.results.map((r) => r.invoice!);
           const rec = dataOf(
@@ -53,14 +54,15 @@ describe('payments property: conservation, no negative balance, a balanced journ
             const p = rec[m.payment % rec.length];
             const inv = invs[m.invoice % invs.length];
             const amount = m.amount < 0 ? '-1.00' : formatMinor(BigInt(m.amount), 'USD');
-            await t.gql(AllocatePaymentDocument, { paymentId: p.id, allocations: [{ invoiceId: inv.id, amount }] }); // may be refused: fine
+            const rate = inv.total.currency === 'EUR' ? (m.rateMicros / 1e6).toFixed(6) : null;
+            await t.gql(AllocatePaymentDocument, { paymentId: p.id, allocations: [{ invoiceId: inv.id, amount, rate }] }); // may be refused: fine
           }
           for (const [i, p] of payments.entries()) if (p.reverse) await t.gql(ReversePaymentDocument, { paymentId: rec[i].id, reason: 'NSF' });
 
           const bad = await q(`SELECT id FROM payments WHERE source = 'prop' AND external_id LIKE $1 AND applied_minor + unapplied_minor + reversed_minor <> amount_minor`, [`${cust}-%`]);
           expect(bad).toEqual([]);
           const allocs = await q<{ id: string; applied: string; placed: string }>(
-            `SELECT p.id, p.applied_minor::text AS applied, coalesce(sum(a.amount_minor) FILTER (WHERE a.reversed_at IS NULL), 0)::text AS placed
+            `SELECT p.id, p.applied_minor::text AS applied, coalesce(sum(a.source_amount_minor) FILTER (WHERE a.reversed_at IS NULL), 0)::text AS placed
              FROM payments p LEFT JOIN payment_allocations a ON a.payment_id = p.id WHERE p.external_id LIKE $1 GROUP BY p.id`,
             [`${cust}-%`],
           );
@@ -79,21 +81,34 @@ describe('payments property: conservation, no negative balance, a balanced journ
           const unbalanced = await q(`SELECT entry_id FROM journal_lines GROUP BY entry_id HAVING sum(debit_minor) <> sum(credit_minor)`);
           expect(unbalanced).toEqual([]);
           expect(dataOf(await t.gql(TrialBalanceDocument, { asOf: '2999-12-31' })).trialBalance.balanced).toBe(true);
-          // The ledger agrees with the book: AR = what is still owed; cash = what was received and not reversed.
-          const [ledger] = await q<{ ar: string; cash: string; unapplied: string }>(
-            `SELECT coalesce(sum(debit_minor - credit_minor) FILTER (WHERE account = 'AR'), 0)::text AS ar,
-                    coalesce(sum(debit_minor - credit_minor) FILTER (WHERE account = 'CASH'), 0)::text AS cash,
-                    coalesce(sum(credit_minor - debit_minor) FILTER (WHERE account = 'UNAPPLIED_CASH'), 0)::text AS unapplied
-             FROM journal_lines WHERE customer_id = (SELECT id FROM customers WHERE external_id = $1)`,
+          // The ledger agrees with the book, per currency: AR = what was paid off invoices in that
+          // currency; the exchange account holds, on each side, what crossed currencies; cash = what
+          // was received and not reversed.
+          const rows = await q<{ currency: string; account: string; balance: string }>(
+            `SELECT e.currency, l.account, sum(l.debit_minor - l.credit_minor)::text AS balance
+             FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
+             WHERE l.customer_id = (SELECT id FROM customers WHERE external_id = $1) GROUP BY 1, 2`,
             [cust],
           );
+          const bal = (currency: string, account: string) => BigInt(rows.find((r) => r.currency === currency && r.account === account)?.balance ?? '0');
+          const [placed] = await q<{ usd: string; eur: string; eur_source: string }>(
+            `SELECT coalesce(sum(a.amount_minor) FILTER (WHERE a.currency = 'USD'), 0)::text AS usd, coalesce(sum(a.amount_minor) FILTER (WHERE a.currency = 'EUR'), 0)::text AS eur,
+                    coalesce(sum(a.source_amount_minor) FILTER (WHERE a.currency = 'EUR'), 0)::text AS eur_source
+             FROM payment_allocations a JOIN payments p ON p.id = a.payment_id WHERE p.external_id LIKE $1 AND a.reversed_at IS NULL`,
+            [`${cust}-%`],
+          );
+          expect(bal('USD', 'AR')).toBe(-BigInt(placed.usd));
+          expect(bal('EUR', 'AR')).toBe(-BigInt(placed.eur));
+          expect(bal('EUR', 'CURRENCY_EXCHANGE')).toBe(BigInt(placed.eur));
+          expect(bal('USD', 'CURRENCY_EXCHANGE')).toBe(-BigInt(placed.eur_source));
+          const ledger = { cash: bal('USD', 'CASH').toString(), unapplied: (-bal('USD', 'UNAPPLIED_CASH')).toString(), ar: bal('USD', 'AR') + bal('USD', 'CURRENCY_EXCHANGE') };
           const [book] = await q<{ received: string; unapplied: string; paid: string }>(
             `SELECT coalesce(sum(amount_minor - reversed_minor), 0)::text AS received, coalesce(sum(unapplied_minor), 0)::text AS unapplied, coalesce(sum(applied_minor), 0)::text AS paid FROM payments WHERE external_id LIKE $1`,
             [`${cust}-%`],
           );
           expect(ledger.cash).toBe(book.received);
           expect(ledger.unapplied).toBe(book.unapplied);
-          expect(BigInt(ledger.ar)).toBe(-BigInt(book.paid));
+          expect(ledger.ar).toBe(-BigInt(book.paid));
         },
       ),
       { numRuns: 25 },

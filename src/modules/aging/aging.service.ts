@@ -25,8 +25,8 @@ import {
   type FxRate,
   type FxRateInput,
 } from './dto/aging.types';
-import { formatRate, parseRate } from './fx-conversion';
-import { FxTable } from './fx-table';
+import { formatRate, parseRate } from '../../platform/money/fx-conversion';
+import { FxTable } from '../../platform/money/fx-table';
 
 export { AGING_CHANGED, type AgingChangedPayload } from './aging-events';
 

@@ -7,7 +7,7 @@ import type { AgingService, TenantAging } from './aging.service';
 import { bucketSql, DEFAULT_BUCKET_EDGES } from './bucket-edges';
 import { averageDaysDelinquent, bestPossibleDso, collectionEffectivenessIndex, countbackDso, percentCurrent, standardDso, type MonthOfSales } from './collection-metrics';
 import { AgingChangeReason, MetricsGrouping, type CeiResult, type CollectionsMetrics, type DsoResult, type MetricsFilter, type MetricsPoint, type MetricsSeries } from './dto/aging.types';
-import type { FxTable } from './fx-table';
+import type { FxTable } from '../../platform/money/fx-table';
 
 export const DEFAULT_PERIOD_DAYS = 90;
 const COUNTBACK_MONTHS = 12;

@@ -14,6 +14,8 @@ export enum LedgerAccount {
   SALES_RETURNS = 'SALES_RETURNS',
   ADJUSTMENTS = 'ADJUSTMENTS',
   REVENUE = 'REVENUE',
+  /** Bridges an allocation across currencies: every entry stays in one currency (ADR 013). */
+  CURRENCY_EXCHANGE = 'CURRENCY_EXCHANGE',
 }
 registerEnumType(LedgerAccount, { name: 'LedgerAccount' });
 

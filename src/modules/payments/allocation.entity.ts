@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { bigintTransformer } from '../../platform/db/transformers';
+import { formatRate, parseRate } from '../../platform/money/fx-conversion';
 
 export enum AllocationRule {
   BY_REFERENCE = 'BY_REFERENCE',
@@ -25,6 +26,12 @@ export class Allocation {
   @Column({ name: 'customer_id', type: 'uuid' }) customerId: string;
   @Column({ name: 'amount_minor', type: 'bigint', transformer: bigintTransformer }) amountMinor: bigint;
   @Column({ type: 'char', length: 3 }) currency: string;
+  /** What the payment or credit memo gave up, in its own currency (equal to amountMinor unless a rate is set). */
+  @Column({ name: 'source_amount_minor', type: 'bigint', transformer: bigintTransformer }) sourceAmountMinor: bigint;
+  @Column({ name: 'source_currency', type: 'char', length: 3 }) sourceCurrency: string;
+  @Field(() => String, { nullable: true, description: 'Units of the invoice currency for one unit of the payment (or memo) currency, when the two differ; null otherwise.' })
+  @Column({ type: 'numeric', precision: 24, scale: 12, nullable: true, transformer: { to: (v: string | null) => v, from: (v: string | null) => (v === null ? null : formatRate(parseRate(v)!)) } })
+  rate: string | null;
   @Field(() => AllocationRule) @Column({ type: 'varchar' }) rule: AllocationRule;
   @Field() @Column({ name: 'created_by', type: 'varchar' }) createdBy: string;
   @Field() @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -15,6 +15,7 @@ import type { LedgerService } from '../ledger/ledger.service';
 import type { TenantService } from '../tenants/tenant.service';
 import { AllocationRule } from './allocation.entity';
 import { ArDocument, ArDocumentKind } from './ar-document.entity';
+import { placeAcross, storedRates } from './cross-currency';
 import { PaymentErrors } from './payment.errors';
 
 export const WRITE_OFF = ApprovalKind.WRITE_OFF;
@@ -121,8 +122,12 @@ export class CreditService {
     });
   }
 
-  /** Applies a credit memo's open credit to invoices of the same customer and currency. */
-  async applyCreditMemo(ctx: RequestContext, memoId: string, items: { invoiceId: string; amount: string }[]): Promise<ArDocument> {
+  /**
+   * Applies a credit memo's open credit (amounts in the memo currency) to the customer's invoices;
+   * an invoice in another currency takes the amount converted at the rate given or stored on the
+   * day it is applied (ADR 013).
+   */
+  async applyCreditMemo(ctx: RequestContext, memoId: string, items: { invoiceId: string; amount: string; rate?: string | null }[]): Promise<ArDocument> {
     if (!items.length) throw badInput('allocations', 'give at least one allocation', PaymentErrors.REQUIRED);
     const today = await this.tenants.today(ctx);
     let customers: string[] = [];
@@ -130,26 +135,43 @@ export class CreditService {
       const memo = isUuid(memoId) ? await tx.em.getRepository(ArDocument).createQueryBuilder('d').setLock('pessimistic_write').where('d.tenant_id = :t AND d.id = :id AND d.kind = :k', { t: ctx.tenantId, id: memoId, k: ArDocumentKind.CREDIT_MEMO }).getOne() : null;
       if (!memo) throw notFound('Credit memo', memoId, 'creditMemoId');
       const invs = await this.lockInvoices(tx, items.map((i) => i.invoiceId));
-      const per = new Map<string, bigint>();
+      const rates = await storedRates(tx, [memo.currency, ...[...invs.values()].map((inv) => inv.currency)]);
+      // Per invoice, in the invoice currency (what it loses) and the memo's (what the memo gives up).
+      const per = new Map<string, { currency: string; invoiceMinor: bigint; memoMinor: bigint; rate: string | null }>();
       let sum = 0n;
       items.forEach((it, i) => {
         const inv = invs.get(it.invoiceId);
         if (!inv) throw badInput(`allocations.${i}.invoiceId`, `invoice ${it.invoiceId} not found`, PaymentErrors.UNKNOWN_INVOICE);
         if (inv.customer_id !== memo.customerId) throw badInput(`allocations.${i}.invoiceId`, 'the invoice belongs to another customer', PaymentErrors.UNKNOWN_INVOICE);
-        if (inv.currency !== memo.currency) throw badInput(`allocations.${i}.invoiceId`, `the invoice is in ${inv.currency}, the memo in ${memo.currency}; no rate is known`, PaymentErrors.CURRENCY_MISMATCH);
         if (inv.status !== 'OPEN') throw badInput(`allocations.${i}.invoiceId`, `the invoice is ${inv.status}`, PaymentErrors.INVOICE_NOT_OPEN);
         const x = this.positive(`allocations.${i}.amount`, it.amount, memo.currency);
-        const total = (per.get(inv.id) ?? 0n) + x;
-        if (total > BigInt(inv.open_balance_minor)) throw badInput(`allocations.${i}.amount`, `exceeds the invoice's open balance of ${formatMinor(BigInt(inv.open_balance_minor), inv.currency)}`, PaymentErrors.EXCEEDS_BALANCE);
-        per.set(inv.id, total);
+        const fx = placeAcross(`allocations.${i}`, x, memo.currency, inv.currency, it.rate, rates, today);
+        const prev = per.get(inv.id);
+        if (prev && prev.rate !== (fx?.rate ?? null)) throw badInput(`allocations.${i}.rate`, 'one invoice takes one rate per application', PaymentErrors.INVALID_RATE);
+        const total = (prev?.invoiceMinor ?? 0n) + (fx ? fx.invoiceMinor : x);
+        if (total > BigInt(inv.open_balance_minor)) throw badInput(`allocations.${i}.amount`, `exceeds the invoice's open balance of ${formatMinor(BigInt(inv.open_balance_minor), inv.currency)} ${inv.currency}`, PaymentErrors.EXCEEDS_BALANCE);
+        per.set(inv.id, { currency: inv.currency, invoiceMinor: total, memoMinor: (prev?.memoMinor ?? 0n) + x, rate: fx?.rate ?? null });
         sum += x;
       });
       if (sum > memo.openMinor) throw badInput('allocations', `together exceed the memo's open credit of ${formatMinor(memo.openMinor, memo.currency)}`, PaymentErrors.EXCEEDS_UNAPPLIED);
-      await this.decrease(tx, [...per.entries()].map(([id, amount]) => ({ id, amount })), 'PAID', today);
+      const placed = [...per.entries()].map(([id, a]) => ({ id, ...a }));
+      await this.decrease(tx, placed.map((a) => ({ id: a.id, amount: a.invoiceMinor })), 'PAID', today);
       await tx.em.query(
-        `INSERT INTO payment_allocations (tenant_id, credit_memo_id, invoice_id, customer_id, amount_minor, currency, rule, created_by)
-         SELECT $1, $2, v.i, $3, v.a, $4, $5, $6 FROM unnest($7::uuid[], $8::bigint[]) AS v(i, a)`,
-        [ctx.tenantId, memo.id, memo.customerId, memo.currency, AllocationRule.CREDIT_MEMO, ctx.actor.id, [...per.keys()], [...per.values()].map(String)],
+        `INSERT INTO payment_allocations (tenant_id, credit_memo_id, invoice_id, customer_id, rule, created_by, source_currency, amount_minor, currency, source_amount_minor, rate)
+         SELECT $1, $2, v.i, $3, $4, $5, $6, v.a, v.c, v.s, v.r FROM unnest($7::uuid[], $8::bigint[], $9::text[], $10::bigint[], $11::numeric[]) AS v(i, a, c, s, r)`,
+        [
+          ctx.tenantId,
+          memo.id,
+          memo.customerId,
+          AllocationRule.CREDIT_MEMO,
+          ctx.actor.id,
+          memo.currency,
+          placed.map((a) => a.id),
+          placed.map((a) => a.invoiceMinor.toString()),
+          placed.map((a) => a.currency),
+          placed.map((a) => a.memoMinor.toString()),
+          placed.map((a) => a.rate),
+        ],
       );
       memo.openMinor -= sum;
       await tx.em.query(`UPDATE ar_documents SET open_minor = $3 WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, memo.id, memo.openMinor.toString()]);
@@ -161,10 +183,29 @@ export class CreditService {
           currency: memo.currency,
           postedOn: today,
           memo: memo.number,
-          lines: [{ account: LedgerAccount.CUSTOMER_CREDIT, debitMinor: sum, customerId: memo.customerId }, ...[...per.entries()].map(([id, a]) => ({ account: LedgerAccount.AR, creditMinor: a, customerId: memo.customerId, invoiceId: id }))],
+          lines: [
+            { account: LedgerAccount.CUSTOMER_CREDIT, debitMinor: sum, customerId: memo.customerId },
+            ...placed.map((a) => ({ account: a.rate ? LedgerAccount.CURRENCY_EXCHANGE : LedgerAccount.AR, creditMinor: a.memoMinor, customerId: memo.customerId, invoiceId: a.id })),
+          ],
         },
+        // Each invoice in another currency: the exchange account to AR, in the invoice currency.
+        ...placed
+          .filter((a) => a.rate)
+          .map((a) => ({
+            kind: JournalKind.CREDIT_MEMO_APPLIED,
+            sourceType: 'CreditMemo',
+            sourceId: memo.id,
+            currency: a.currency,
+            postedOn: today,
+            memo: `${memo.number} at ${a.rate}`,
+            lines: [
+              { account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: a.invoiceMinor, customerId: memo.customerId, invoiceId: a.id },
+              { account: LedgerAccount.AR, creditMinor: a.invoiceMinor, customerId: memo.customerId, invoiceId: a.id },
+            ],
+          })),
       ]);
-      await this.audit.record(tx, { action: 'credit_memo.applied', subjectType: 'Customer', subjectId: memo.customerId, data: { memoId: memo.id, allocations: [...per.entries()].map(([id, a]) => ({ invoiceId: id, amountMinor: a.toString() })) } });
+      const audited = placed.map((a) => (a.rate ? { invoiceId: a.id, amountMinor: a.memoMinor.toString(), invoiceAmountMinor: a.invoiceMinor.toString(), invoiceCurrency: a.currency, rate: a.rate } : { invoiceId: a.id, amountMinor: a.memoMinor.toString() }));
+      await this.audit.record(tx, { action: 'credit_memo.applied', subjectType: 'Customer', subjectId: memo.customerId, data: { memoId: memo.id, allocations: audited } });
       customers = [memo.customerId];
       return memo;
     });

@@ -16,6 +16,7 @@ import type { LedgerService, Posting, PostingLine } from '../ledger/ledger.servi
 import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
 import { AllocationRule } from './allocation.entity';
 import { ApplicationRulesService, type ApplicationRules } from './application-rules.service';
+import { placeAcross, storedRates, type FxPlacement } from './cross-currency';
 import { PaymentMethod, PaymentStatus, ReversalReason } from './payment.entity';
 import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
@@ -90,7 +91,8 @@ interface Book {
 interface Outcome {
   payment: PaymentRow;
   customerId: string | null;
-  placements: { invoiceId: string; amountMinor: bigint; rule: AllocationRule }[];
+  /** `amountMinor` in the payment currency; `fx` only on an invoice in another currency (a person's allocation). */
+  placements: { invoiceId: string; amountMinor: bigint; rule: AllocationRule; fx?: FxPlacement }[];
   suggestions: Suggestion[] | null;
   /** Counts as an application attempt (automatic path) for the retry schedule. */
   attempt: boolean;
@@ -104,8 +106,13 @@ interface AllocRow {
   paymentId: string;
   invoiceId: string;
   customerId: string;
+  /** What the invoice loses, in its currency. */
   amountMinor: bigint;
   currency: string;
+  /** What the payment gives up, in its currency. */
+  sourceAmountMinor: bigint;
+  sourceCurrency: string;
+  rate: string | null;
   rule: string;
 }
 const allocColumns: BulkColumn<AllocRow>[] = [
@@ -114,6 +121,9 @@ const allocColumns: BulkColumn<AllocRow>[] = [
   { name: 'customer_id', type: 'uuid', value: (r) => r.customerId },
   { name: 'amount_minor', type: 'bigint', value: (r) => r.amountMinor },
   { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'source_amount_minor', type: 'bigint', value: (r) => r.sourceAmountMinor },
+  { name: 'source_currency', type: 'text', value: (r) => r.sourceCurrency },
+  { name: 'rate', type: 'numeric', value: (r) => r.rate },
   { name: 'rule', type: 'text', value: (r) => r.rule },
 ];
 
@@ -198,17 +208,35 @@ function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { 
   for (const o of outcomes) {
     const p = o.payment;
     const lines: PostingLine[] = [];
-    const allocations: { invoiceId: string; amountMinor: string; rule: string }[] = [];
+    const allocations: Record<string, string>[] = [];
     for (const pl of o.placements) {
       const inv = invoices.get(pl.invoiceId)!;
-      allocs.push({ paymentId: p.id, invoiceId: pl.invoiceId, customerId: inv.customerId, amountMinor: pl.amountMinor, currency: p.currency, rule: pl.rule });
+      const invoiceMinor = pl.fx ? pl.fx.invoiceMinor : pl.amountMinor;
+      allocs.push({
+        paymentId: p.id,
+        invoiceId: pl.invoiceId,
+        customerId: inv.customerId,
+        amountMinor: invoiceMinor,
+        currency: inv.currency,
+        sourceAmountMinor: pl.amountMinor,
+        sourceCurrency: p.currency,
+        rate: pl.fx ? pl.fx.rate : null,
+        rule: pl.rule,
+      });
       const cur = perInvoice.get(pl.invoiceId);
       if (cur) {
-        cur.amount += pl.amountMinor;
+        cur.amount += invoiceMinor;
         if (p.received_on > cur.closedOn) cur.closedOn = p.received_on;
-      } else perInvoice.set(pl.invoiceId, { id: pl.invoiceId, amount: pl.amountMinor, expected: inv.openMinor, closedOn: p.received_on });
-      lines.push({ account: LedgerAccount.AR, debitMinor: 0n, creditMinor: pl.amountMinor, customerId: inv.customerId, invoiceId: pl.invoiceId });
-      allocations.push({ invoiceId: pl.invoiceId, amountMinor: pl.amountMinor.toString(), rule: pl.rule });
+      } else perInvoice.set(pl.invoiceId, { id: pl.invoiceId, amount: invoiceMinor, expected: inv.openMinor, closedOn: p.received_on });
+      if (pl.fx) {
+        // Across currencies: the payment's entry credits the exchange account; an entry in the invoice currency takes it to AR.
+        lines.push({ account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: 0n, creditMinor: pl.amountMinor, customerId: inv.customerId, invoiceId: pl.invoiceId });
+        postings.push(exchangedToAr(p.id, p.received_on, inv, pl.fx));
+        allocations.push({ invoiceId: pl.invoiceId, amountMinor: pl.amountMinor.toString(), rule: pl.rule, invoiceAmountMinor: invoiceMinor.toString(), invoiceCurrency: inv.currency, rate: pl.fx.rate });
+      } else {
+        lines.push({ account: LedgerAccount.AR, debitMinor: 0n, creditMinor: pl.amountMinor, customerId: inv.customerId, invoiceId: pl.invoiceId });
+        allocations.push({ invoiceId: pl.invoiceId, amountMinor: pl.amountMinor.toString(), rule: pl.rule });
+      }
     }
     const placed = placedBy(o);
     totals.push(paymentTotals(o, placed));
@@ -223,6 +251,22 @@ function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { 
     audits.push({ action: o.auditAction, subjectType: 'Payment', subjectId: p.id, data });
   }
   return { allocs, invRows: [...perInvoice.values()], totals, postings, audits };
+}
+
+/** The invoice-currency side of a placement across currencies: the exchange account to AR (ADR 013). */
+function exchangedToAr(paymentId: string, postedOn: string, inv: OpenInvoice, fx: FxPlacement): Posting {
+  return {
+    kind: JournalKind.PAYMENT_APPLIED,
+    sourceType: 'Payment',
+    sourceId: paymentId,
+    currency: fx.currency,
+    postedOn,
+    memo: `at ${fx.rate} ${fx.currency} per unit of the payment currency`,
+    lines: [
+      { account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: fx.invoiceMinor, creditMinor: 0n, customerId: inv.customerId, invoiceId: inv.id },
+      { account: LedgerAccount.AR, debitMinor: 0n, creditMinor: fx.invoiceMinor, customerId: inv.customerId, invoiceId: inv.id },
+    ],
+  };
 }
 
 const CONCURRENT_CHANGE = 'RECOUP_CONCURRENT_INVOICE_CHANGE';
@@ -673,7 +717,7 @@ export class PaymentApplicationService {
     for (const o of outcomes) {
       if (!o.payment.short_pay_reason) continue;
       const paid = new Map<string, bigint>();
-      o.placements.forEach((pl) => paid.set(pl.invoiceId, (paid.get(pl.invoiceId) ?? 0n) + pl.amountMinor));
+      o.placements.forEach((pl) => paid.set(pl.invoiceId, (paid.get(pl.invoiceId) ?? 0n) + (pl.fx ? pl.fx.invoiceMinor : pl.amountMinor)));
       for (const [invoiceId, amount] of paid) {
         const inv = invoices.get(invoiceId)!;
         const short = inv.openMinor - amount;
@@ -689,8 +733,12 @@ export class PaymentApplicationService {
 
   // ---- people resolving the unapplied-cash queue -------------------------------------------
 
-  /** A person splits a payment's unapplied cash over invoices. Every problem names its field; nothing is written. */
-  async allocate(ctx: RequestContext, paymentId: string, items: { invoiceId: string; amount: string }[]): Promise<string> {
+  /**
+   * A person splits a payment's unapplied cash over invoices, in the payment currency; an invoice
+   * in another currency takes the amount converted at the rate given or stored (ADR 013). Every
+   * problem names its field; nothing is written.
+   */
+  async allocate(ctx: RequestContext, paymentId: string, items: { invoiceId: string; amount: string; rate?: string | null }[]): Promise<string> {
     if (!items.length) throw badInput('allocations', 'give at least one allocation', PaymentErrors.REQUIRED);
     const customers = await this.withRetry(ctx, async (tx) => {
       const p = await this.lockPayment(tx, paymentId, 'paymentId');
@@ -699,21 +747,25 @@ export class PaymentApplicationService {
         return it.invoiceId;
       });
       const invs = await this.lockInvoices(tx, invoiceIds);
+      const rates = await storedRates(tx, [p.currency, ...[...invs.values()].map((inv) => inv.currency)]);
       const want = new Map<string, bigint>();
       let sum = 0n;
       const placements = items.map((it, i) => {
         const inv = invs.get(it.invoiceId);
         if (!inv) throw badInput(`allocations.${i}.invoiceId`, `invoice ${it.invoiceId} not found`, PaymentErrors.UNKNOWN_INVOICE);
-        if (inv.currency !== p.currency) throw badInput(`allocations.${i}.invoiceId`, `the invoice is in ${inv.currency}, the payment in ${p.currency}; no rate is known`, PaymentErrors.CURRENCY_MISMATCH);
         if (inv.status !== 'OPEN') throw badInput(`allocations.${i}.invoiceId`, `the invoice is ${inv.status}`, PaymentErrors.INVOICE_NOT_OPEN);
         const r = parseDecimal(it.amount, p.currency);
         if (!r.ok) throw badInput(`allocations.${i}.amount`, r.message, PaymentErrors.INVALID_AMOUNT);
         if (r.minor <= 0n) throw badInput(`allocations.${i}.amount`, 'must be greater than zero', PaymentErrors.NON_POSITIVE_AMOUNT);
-        const total = (want.get(inv.id) ?? 0n) + r.minor;
-        if (total > BigInt(inv.open_balance_minor)) throw badInput(`allocations.${i}.amount`, `exceeds the invoice's open balance of ${formatMinor(BigInt(inv.open_balance_minor), inv.currency)}`, PaymentErrors.EXCEEDS_BALANCE);
+        const fx = placeAcross(`allocations.${i}`, r.minor, p.currency, inv.currency, it.rate, rates, p.received_on);
+        const total = (want.get(inv.id) ?? 0n) + (fx ? fx.invoiceMinor : r.minor);
+        if (total > BigInt(inv.open_balance_minor)) {
+          const at = fx ? ` (${formatMinor(fx.invoiceMinor, inv.currency)} ${inv.currency} at ${fx.rate})` : '';
+          throw badInput(`allocations.${i}.amount`, `exceeds the invoice's open balance of ${formatMinor(BigInt(inv.open_balance_minor), inv.currency)} ${inv.currency}${at}`, PaymentErrors.EXCEEDS_BALANCE);
+        }
         want.set(inv.id, total);
         sum += r.minor;
-        return { invoiceId: inv.id, amountMinor: r.minor, rule: AllocationRule.MANUAL };
+        return fx ? { invoiceId: inv.id, amountMinor: r.minor, rule: AllocationRule.MANUAL, fx } : { invoiceId: inv.id, amountMinor: r.minor, rule: AllocationRule.MANUAL };
       });
       if (sum > BigInt(p.unapplied_minor)) throw badInput('allocations', `together exceed the payment's unapplied ${formatMinor(BigInt(p.unapplied_minor), p.currency)}`, PaymentErrors.EXCEEDS_UNAPPLIED);
       const payerIds = new Set([...invs.values()].map((i) => i.customer_id));
@@ -752,12 +804,19 @@ export class PaymentApplicationService {
     const customers = await this.withRetry(ctx, async (tx) => {
       const t = tx.tenantId;
       const p = await this.lockPayment(tx, paymentId, 'paymentId', true);
-      const allocs: { id: string; invoice_id: string; customer_id: string; amount_minor: string }[] = await tx.em.query(
-        `SELECT id, invoice_id, customer_id, amount_minor FROM payment_allocations WHERE tenant_id = $1 AND payment_id = $2 AND reversed_at IS NULL ORDER BY created_at, id`,
+      const allocs: { id: string; invoice_id: string; customer_id: string; amount_minor: string; currency: string; source_amount_minor: string }[] = await tx.em.query(
+        `SELECT id, invoice_id, customer_id, amount_minor, currency, source_amount_minor FROM payment_allocations WHERE tenant_id = $1 AND payment_id = $2 AND reversed_at IS NULL ORDER BY created_at, id`,
         [t, p.id],
       );
+      // What each invoice gets back in its currency and, for invoices in another currency, what the exchange account gives back in the payment's.
       const per = new Map<string, bigint>();
-      allocs.forEach((a) => per.set(a.invoice_id, (per.get(a.invoice_id) ?? 0n) + BigInt(a.amount_minor)));
+      const exchanged = new Map<string, bigint>();
+      const currencyOf = new Map<string, string>();
+      for (const a of allocs) {
+        per.set(a.invoice_id, (per.get(a.invoice_id) ?? 0n) + BigInt(a.amount_minor));
+        currencyOf.set(a.invoice_id, a.currency);
+        if (a.currency !== p.currency) exchanged.set(a.invoice_id, (exchanged.get(a.invoice_id) ?? 0n) + BigInt(a.source_amount_minor));
+      }
       const ids = [...per.keys()].sort();
       if (ids.length) {
         await tx.em.query(`SELECT id FROM invoices WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`, [t, ids]);
@@ -779,20 +838,22 @@ export class PaymentApplicationService {
       );
       await tx.em.query(`DELETE FROM payment_suggestions WHERE tenant_id = $1 AND payment_id = $2`, [t, p.id]);
       const custOf = new Map(allocs.map((a) => [a.invoice_id, a.customer_id]));
+      const postedOn = new Date().toISOString().slice(0, 10);
+      const memo = `${reason}${note ? `: ${note.slice(0, 400)}` : ''}`;
+      const reversal = (currency: string, lines: PostingLine[]): Posting => ({ kind: JournalKind.PAYMENT_REVERSED, sourceType: 'Payment', sourceId: p.id, currency, postedOn, memo, lines });
       await this.ledger.post(tx, [
-        {
-          kind: JournalKind.PAYMENT_REVERSED,
-          sourceType: 'Payment',
-          sourceId: p.id,
-          currency: p.currency,
-          postedOn: new Date().toISOString().slice(0, 10),
-          memo: `${reason}${note ? `: ${note.slice(0, 400)}` : ''}`,
-          lines: [
-            ...ids.map((id) => ({ account: LedgerAccount.AR, debitMinor: per.get(id)!, customerId: custOf.get(id), invoiceId: id })),
-            ...(amount - applied > 0n ? [{ account: LedgerAccount.UNAPPLIED_CASH, debitMinor: amount - applied, customerId: p.customer_id }] : []),
-            { account: LedgerAccount.CASH, creditMinor: amount, customerId: p.customer_id },
-          ],
-        },
+        reversal(p.currency, [
+          ...ids.map((id) => (exchanged.has(id) ? { account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: exchanged.get(id)!, customerId: custOf.get(id), invoiceId: id } : { account: LedgerAccount.AR, debitMinor: per.get(id)!, customerId: custOf.get(id), invoiceId: id })),
+          ...(amount - applied > 0n ? [{ account: LedgerAccount.UNAPPLIED_CASH, debitMinor: amount - applied, customerId: p.customer_id }] : []),
+          { account: LedgerAccount.CASH, creditMinor: amount, customerId: p.customer_id },
+        ]),
+        // Each invoice in another currency: AR back from the exchange account, in the invoice currency.
+        ...[...exchanged.keys()].map((id) =>
+          reversal(currencyOf.get(id)!, [
+            { account: LedgerAccount.AR, debitMinor: per.get(id)!, customerId: custOf.get(id), invoiceId: id },
+            { account: LedgerAccount.CURRENCY_EXCHANGE, creditMinor: per.get(id)!, customerId: custOf.get(id), invoiceId: id },
+          ]),
+        ),
       ]);
       await this.audit.record(tx, { action: 'payment.reversed', subjectType: 'Payment', subjectId: p.id, data: { reason, note: note?.trim() || null, reopened: ids, amountMinor: amount.toString() } });
       for (const part of chunks(ids, 180)) await emitEvent(tx.em, { type: INVOICES_CHANGED, tenantId: t, payload: { change: InvoiceChangeKind.UPDATED, ids: part } satisfies InvoicesChangedPayload });

@@ -186,8 +186,13 @@ export class AllocationResolver {
   constructor(private readonly invoices: InvoiceService) {}
 
   @FieldResolver(() => Money)
+  @FieldResolver(() => Money, { description: 'What the invoice lost, in the invoice currency.' })
   amount(@Root() a: Allocation): Money {
     return Money.of(a.amountMinor, a.currency);
+  }
+  @FieldResolver(() => Money, { description: 'What the payment (or credit memo) gave up, in its own currency; equal to `amount` unless `rate` is set (then `amount` is this converted at `rate`).' })
+  sourceAmount(@Root() a: Allocation): Money {
+    return Money.of(a.sourceAmountMinor, a.sourceCurrency);
   }
   @FieldResolver(() => Invoice, { nullable: true })
   invoice(@Ctx() ctx: RequestContext, @Root() a: Allocation): Promise<Invoice | null> {

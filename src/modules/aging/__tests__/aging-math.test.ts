@@ -1,7 +1,7 @@
 import { bucketDefinitions, bucketIndex, dueDateRange, edgesProblem } from '../bucket-edges';
 import { averageDaysDelinquent, collectionEffectivenessIndex, countbackDso, percentCurrent, standardDso } from '../collection-metrics';
-import { convertMinor, divRoundHalfEven, formatRate, parseRate } from '../fx-conversion';
-import { FxTable } from '../fx-table';
+import { convertMinor, divRoundHalfEven, formatRate, parseRate } from '../../../platform/money/fx-conversion';
+import { FxTable } from '../../../platform/money/fx-table';
 
 describe('bucket edges', () => {
   it('labels buckets from the edges and places days past due in them', () => {

@@ -48,7 +48,13 @@ export class RecordPaymentsPayload {
 @InputType()
 export class AllocationInput {
   @Field(() => ID) invoiceId: string;
-  @Field({ description: 'Decimal string in the payment currency.' }) amount: string;
+  @Field({ description: 'Decimal string in the payment (or credit memo) currency.' }) amount: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Only for an invoice in another currency: units of the invoice currency for one unit of the payment currency, as a decimal string (up to 12 places). Default: the cross rate of the tenant\'s stored FX rates on the day the payment was received (the memo\'s issue day for a credit memo).',
+  })
+  rate?: string | null;
 }
 
 @InputType()

@@ -1,4 +1,4 @@
-import type { IsoDate } from '../../platform/time/dates';
+import type { IsoDate } from '../time/dates';
 import { convertMinor, RATE_SCALE } from './fx-conversion';
 
 export interface StoredRate {

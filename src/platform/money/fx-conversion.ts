@@ -1,4 +1,4 @@
-import { currencyExponent } from '../../platform/money/money';
+import { currencyExponent } from './money';
 
 /** Rates carry up to 12 decimal places (numeric(24,12) in fx_rates). */
 export const RATE_SCALE = 12;
@@ -27,6 +27,11 @@ export function divRoundHalfEven(num: bigint, den: bigint): bigint {
   const r2 = (n % den) * 2n;
   if (r2 > den || (r2 === den && q % 2n === 1n)) q += 1n;
   return neg ? -q : q;
+}
+
+/** The rate from one currency to another through the functional currency: units of `to` per unit of `from`, given each one's rate to the functional currency (all scaled by 10^12). */
+export function crossRate(fromRate: bigint, toRate: bigint): bigint {
+  return divRoundHalfEven(fromRate * RATE_DEN, toRate);
 }
 
 /**
