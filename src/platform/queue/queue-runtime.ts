@@ -41,6 +41,10 @@ export class QueueRuntime {
     } else {
       rt.pgPool = new Pool({ connectionString: opts.databaseUrl, max: 20, options: `-c search_path=${BULLMQ_PG_SCHEMA}`, application_name: 'recoup-queue' });
       rt.pgPool.on('error', (err) => opts.logger.warn({ err }, 'queue pool connection error'));
+      // BullMQ's PostgreSQL backend adds an 'error' listener to the shared pool for every queue and
+      // every worker (and, the pool not being its own, leaves it there): one each per queue name,
+      // plus ours. Beyond that, Node's leak warning still means a leak.
+      rt.pgPool.setMaxListeners(Object.values(QueueName).length * 2 + 2);
       const client = await rt.pgPool.connect();
       try {
         await runMigrations(client, BULLMQ_PG_SCHEMA);
