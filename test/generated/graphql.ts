@@ -102,7 +102,7 @@ export type AllocationInput = {
   /** Decimal string in the payment (or credit memo) currency. */
   amount: string;
   invoiceId: string | number;
-  /** Only for an invoice in another currency: units of the invoice currency for one unit of the payment currency, as a decimal string (up to 12 places). Default: the cross rate of the tenant's stored FX rates on the day the payment was received (the memo's issue day for a credit memo). */
+  /** Only for an invoice in another currency: units of the invoice currency for one unit of the payment currency, as a decimal string (up to 12 places). Default: the cross rate of the tenant's stored FX rates on the day the payment was received (for a credit memo, the day it is applied). */
   rate?: string | null | undefined;
 };
 
