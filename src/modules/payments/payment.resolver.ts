@@ -185,7 +185,6 @@ export class PaymentResolver {
 export class AllocationResolver {
   constructor(private readonly invoices: InvoiceService) {}
 
-  @FieldResolver(() => Money)
   @FieldResolver(() => Money, { description: 'What the invoice lost, in the invoice currency.' })
   amount(@Root() a: Allocation): Money {
     return Money.of(a.amountMinor, a.currency);
