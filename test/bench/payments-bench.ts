@@ -145,8 +145,8 @@ export async function run(): Promise<void> {
     await Promise.all(ready);
     const startedSecs = (Date.now() - a0) / 1000;
     const pids = () => children.map((c) => c.pid!);
-    // The workers' main threads apart: the rest is V8's compiler and GC helper threads and libuv's pool.
     const stats0 = tableStats ? await writesPerTable(db) : null;
+    // The workers' main threads apart: the rest is V8's compiler and GC helper threads and libuv's pool.
     const cpu0 = { pg: postgresCpuMs(), workers: processCpuMs(pids()), main: processCpuMs(pids(), undefined, true) };
     const w0 = Date.now();
     for (;;) {
