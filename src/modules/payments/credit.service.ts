@@ -15,7 +15,7 @@ import type { LedgerService } from '../ledger/ledger.service';
 import type { TenantService } from '../tenants/tenant.service';
 import { AllocationRule } from './allocation.entity';
 import { ArDocument, ArDocumentKind } from './ar-document.entity';
-import { placeAcross, storedRates } from './cross-currency';
+import { exchangeToAr, placeAcross, storedRates } from './cross-currency';
 import { PaymentErrors } from './payment.errors';
 
 export const WRITE_OFF = ApprovalKind.WRITE_OFF;
@@ -191,18 +191,7 @@ export class CreditService {
         // Each invoice in another currency: the exchange account to AR, in the invoice currency.
         ...placed
           .filter((a) => a.rate)
-          .map((a) => ({
-            kind: JournalKind.CREDIT_MEMO_APPLIED,
-            sourceType: 'CreditMemo',
-            sourceId: memo.id,
-            currency: a.currency,
-            postedOn: today,
-            memo: `${memo.number} at ${a.rate}`,
-            lines: [
-              { account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: a.invoiceMinor, customerId: memo.customerId, invoiceId: a.id },
-              { account: LedgerAccount.AR, creditMinor: a.invoiceMinor, customerId: memo.customerId, invoiceId: a.id },
-            ],
-          })),
+          .map((a) => exchangeToAr({ kind: JournalKind.CREDIT_MEMO_APPLIED, sourceType: 'CreditMemo', sourceId: memo.id, postedOn: today, memo: `${memo.number} at ${a.rate}` }, { id: a.id, customerId: memo.customerId }, a)),
       ]);
       const audited = placed.map((a) => (a.rate ? { invoiceId: a.id, amountMinor: a.memoMinor.toString(), invoiceAmountMinor: a.invoiceMinor.toString(), invoiceCurrency: a.currency, rate: a.rate } : { invoiceId: a.id, amountMinor: a.memoMinor.toString() }));
       await this.audit.record(tx, { action: 'credit_memo.applied', subjectType: 'Customer', subjectId: memo.customerId, data: { memoId: memo.id, allocations: audited } });

@@ -4,6 +4,8 @@ import { convertMinor, crossRate, formatRate, parseRate } from '../../platform/m
 import { FxTable } from '../../platform/money/fx-table';
 import { formatMinor } from '../../platform/money/money';
 import type { IsoDate } from '../../platform/time/dates';
+import { LedgerAccount } from '../ledger/journal.entity';
+import type { Posting } from '../ledger/ledger.service';
 import { PaymentErrors } from './payment.errors';
 
 /** How a placement on an invoice in another currency lands on it. */
@@ -55,4 +57,23 @@ export function placeAcross(field: string, amountMinor: bigint, from: string, to
   const text = formatRate(rate);
   if (invoiceMinor <= 0n) throw badInput(`${field}.amount`, `${formatMinor(amountMinor, from)} ${from} is ${formatMinor(invoiceMinor, to)} ${to} at ${text}`, PaymentErrors.NON_POSITIVE_AMOUNT);
   return { invoiceMinor, currency: to, rate: text };
+}
+
+/**
+ * The invoice-currency side of a placement across currencies (ADR 013): the exchange account to
+ * AR, in the invoice currency, under the same source as the payment's (or memo's) own entry.
+ */
+export function exchangeToAr(source: Pick<Posting, 'kind' | 'sourceType' | 'sourceId' | 'postedOn' | 'memo'>, invoice: { id: string; customerId: string }, fx: Pick<FxPlacement, 'currency' | 'invoiceMinor'>): Posting {
+  return {
+    kind: source.kind,
+    sourceType: source.sourceType,
+    sourceId: source.sourceId,
+    currency: fx.currency,
+    postedOn: source.postedOn,
+    memo: source.memo,
+    lines: [
+      { account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: fx.invoiceMinor, creditMinor: 0n, customerId: invoice.customerId, invoiceId: invoice.id },
+      { account: LedgerAccount.AR, debitMinor: 0n, creditMinor: fx.invoiceMinor, customerId: invoice.customerId, invoiceId: invoice.id },
+    ],
+  };
 }

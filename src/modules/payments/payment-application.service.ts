@@ -16,7 +16,7 @@ import type { LedgerService, Posting, PostingLine } from '../ledger/ledger.servi
 import { byAge, inOrder, matchPayment, StrategyKind, suggest, type Ambiguity, type OpenInvoice, type PaymentToMatch, type Placement, type Suggestion } from './allocation-strategies';
 import { AllocationRule } from './allocation.entity';
 import { ApplicationRulesService, type ApplicationRules } from './application-rules.service';
-import { placeAcross, storedRates, type FxPlacement } from './cross-currency';
+import { exchangeToAr, placeAcross, storedRates, type FxPlacement } from './cross-currency';
 import { PaymentMethod, PaymentStatus, ReversalReason } from './payment.entity';
 import { PaymentErrors } from './payment.errors';
 import type { PaymentHookRegistry } from './payment-hooks';
@@ -231,7 +231,8 @@ function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { 
       if (pl.fx) {
         // Across currencies: the payment's entry credits the exchange account; an entry in the invoice currency takes it to AR.
         lines.push({ account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: 0n, creditMinor: pl.amountMinor, customerId: inv.customerId, invoiceId: pl.invoiceId });
-        postings.push(exchangedToAr(p.id, p.received_on, inv, pl.fx));
+        const memo = `at ${pl.fx.rate} ${pl.fx.currency} per unit of the payment currency`;
+        postings.push(exchangeToAr({ kind: JournalKind.PAYMENT_APPLIED, sourceType: 'Payment', sourceId: p.id, postedOn: p.received_on, memo }, inv, pl.fx));
         allocations.push({ invoiceId: pl.invoiceId, amountMinor: pl.amountMinor.toString(), rule: pl.rule, invoiceAmountMinor: invoiceMinor.toString(), invoiceCurrency: inv.currency, rate: pl.fx.rate });
       } else {
         lines.push({ account: LedgerAccount.AR, debitMinor: 0n, creditMinor: pl.amountMinor, customerId: inv.customerId, invoiceId: pl.invoiceId });
@@ -251,22 +252,6 @@ function planWrites(outcomes: Outcome[], invoices: Map<string, OpenInvoice>): { 
     audits.push({ action: o.auditAction, subjectType: 'Payment', subjectId: p.id, data });
   }
   return { allocs, invRows: [...perInvoice.values()], totals, postings, audits };
-}
-
-/** The invoice-currency side of a placement across currencies: the exchange account to AR (ADR 013). */
-function exchangedToAr(paymentId: string, postedOn: string, inv: OpenInvoice, fx: FxPlacement): Posting {
-  return {
-    kind: JournalKind.PAYMENT_APPLIED,
-    sourceType: 'Payment',
-    sourceId: paymentId,
-    currency: fx.currency,
-    postedOn,
-    memo: `at ${fx.rate} ${fx.currency} per unit of the payment currency`,
-    lines: [
-      { account: LedgerAccount.CURRENCY_EXCHANGE, debitMinor: fx.invoiceMinor, creditMinor: 0n, customerId: inv.customerId, invoiceId: inv.id },
-      { account: LedgerAccount.AR, debitMinor: 0n, creditMinor: fx.invoiceMinor, customerId: inv.customerId, invoiceId: inv.id },
-    ],
-  };
 }
 
 const CONCURRENT_CHANGE = 'RECOUP_CONCURRENT_INVOICE_CHANGE';
