@@ -1,5 +1,5 @@
 import { inTransaction, type RequestContext } from '../../platform/context';
-import { chunks } from '../../platform/db/bulk';
+import { chunks, unnestSource, type BulkColumn } from '../../platform/db/bulk';
 import { badInput, notFound } from '../../platform/errors';
 import { emitEvent } from '../../platform/events/event-bus';
 import { formatMinor, isCurrency, parseDecimal } from '../../platform/money/money';
@@ -19,6 +19,22 @@ import { exchangeToAr, placeAcross, storedRates } from './cross-currency';
 import { PaymentErrors } from './payment.errors';
 
 export const WRITE_OFF = ApprovalKind.WRITE_OFF;
+
+/** What a credit memo places on one invoice: in the invoice currency and in the memo's, with the rate when they differ. */
+interface MemoPlacement {
+  id: string;
+  currency: string;
+  invoiceMinor: bigint;
+  memoMinor: bigint;
+  rate: string | null;
+}
+const memoAllocationColumns: BulkColumn<MemoPlacement>[] = [
+  { name: 'invoice_id', type: 'uuid', value: (r) => r.id },
+  { name: 'amount_minor', type: 'bigint', value: (r) => r.invoiceMinor },
+  { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'source_amount_minor', type: 'bigint', value: (r) => r.memoMinor },
+  { name: 'rate', type: 'numeric', value: (r) => r.rate },
+];
 /** Marks CREDIT_MEMO requests filed by requestCreditMemo (disputes file their own). */
 const CREDIT_MEMO_REQUEST = 'credit-memo';
 
@@ -137,7 +153,7 @@ export class CreditService {
       const invs = await this.lockInvoices(tx, items.map((i) => i.invoiceId));
       const rates = await storedRates(tx, [memo.currency, ...[...invs.values()].map((inv) => inv.currency)]);
       // Per invoice, in the invoice currency (what it loses) and the memo's (what the memo gives up).
-      const per = new Map<string, { currency: string; invoiceMinor: bigint; memoMinor: bigint; rate: string | null }>();
+      const per = new Map<string, MemoPlacement>();
       let sum = 0n;
       items.forEach((it, i) => {
         const inv = invs.get(it.invoiceId);
@@ -150,28 +166,17 @@ export class CreditService {
         if (prev && prev.rate !== (fx?.rate ?? null)) throw badInput(`allocations.${i}.rate`, 'one invoice takes one rate per application', PaymentErrors.INVALID_RATE);
         const total = (prev?.invoiceMinor ?? 0n) + (fx ? fx.invoiceMinor : x);
         if (total > BigInt(inv.open_balance_minor)) throw badInput(`allocations.${i}.amount`, `exceeds the invoice's open balance of ${formatMinor(BigInt(inv.open_balance_minor), inv.currency)} ${inv.currency}`, PaymentErrors.EXCEEDS_BALANCE);
-        per.set(inv.id, { currency: inv.currency, invoiceMinor: total, memoMinor: (prev?.memoMinor ?? 0n) + x, rate: fx?.rate ?? null });
+        per.set(inv.id, { id: inv.id, currency: inv.currency, invoiceMinor: total, memoMinor: (prev?.memoMinor ?? 0n) + x, rate: fx?.rate ?? null });
         sum += x;
       });
       if (sum > memo.openMinor) throw badInput('allocations', `together exceed the memo's open credit of ${formatMinor(memo.openMinor, memo.currency)}`, PaymentErrors.EXCEEDS_UNAPPLIED);
-      const placed = [...per.entries()].map(([id, a]) => ({ id, ...a }));
+      const placed = [...per.values()];
       await this.decrease(tx, placed.map((a) => ({ id: a.id, amount: a.invoiceMinor })), 'PAID', today);
+      const src = unnestSource(memoAllocationColumns, placed, 7);
       await tx.em.query(
-        `INSERT INTO payment_allocations (tenant_id, credit_memo_id, invoice_id, customer_id, rule, created_by, source_currency, amount_minor, currency, source_amount_minor, rate)
-         SELECT $1, $2, v.i, $3, $4, $5, $6, v.a, v.c, v.s, v.r FROM unnest($7::uuid[], $8::bigint[], $9::text[], $10::bigint[], $11::numeric[]) AS v(i, a, c, s, r)`,
-        [
-          ctx.tenantId,
-          memo.id,
-          memo.customerId,
-          AllocationRule.CREDIT_MEMO,
-          ctx.actor.id,
-          memo.currency,
-          placed.map((a) => a.id),
-          placed.map((a) => a.invoiceMinor.toString()),
-          placed.map((a) => a.currency),
-          placed.map((a) => a.memoMinor.toString()),
-          placed.map((a) => a.rate),
-        ],
+        `INSERT INTO payment_allocations (tenant_id, credit_memo_id, customer_id, rule, created_by, source_currency, ${src.names})
+         SELECT $1, $2, $3, $4, $5, $6, ${src.names} FROM ${src.sql}`,
+        [ctx.tenantId, memo.id, memo.customerId, AllocationRule.CREDIT_MEMO, ctx.actor.id, memo.currency, ...src.params],
       );
       memo.openMinor -= sum;
       await tx.em.query(`UPDATE ar_documents SET open_minor = $3 WHERE tenant_id = $1 AND id = $2`, [ctx.tenantId, memo.id, memo.openMinor.toString()]);
